@@ -1,0 +1,48 @@
+// Package placement answers, for one DaemonSet, the question everything else
+// in dsplan stands on: should this node run a daemon pod, may a pod already
+// there stay, and why, exactly as kube-controller-manager (KCM) v1.37.2
+// decides it. It also builds the pod KCM creates for a node and holds the
+// small daemon-pod helpers the planner needs.
+//
+// It replaces, as pure functions without logger, clock or feature-gate
+// globals, these parts of k8s.io/kubernetes/pkg/controller/daemon:
+// NodeShouldRunDaemonPod and predicates (daemon_controller.go); the pod
+// template of syncNodes with util.CreatePodTemplate,
+// util.AddOrUpdateDaemonPodTolerations and
+// util.ReplaceDaemonSetPodNodeNameNodeAffinity, plus the pod metadata of
+// controller.GetPodFromTemplate; util.GetTargetNodeName,
+// util.GetTemplateGeneration and util.IsPodUpdated.
+//
+// # Compile once, evaluate many
+//
+// [New] reads a DaemonSet once: its node name, node selector, required node
+// affinity and tolerations (with the daemon defaults added). The resulting
+// [Evaluator] then decides each node with [Evaluator.Evaluate], which neither
+// fails nor allocates, and returns a [Decision] with a typed [Reason] and the
+// offending taint.
+//
+// # Lenient decisions, strict validation
+//
+// Decisions follow KCM even for DaemonSets the API server would reject or
+// that do something the user likely did not mean: a required node affinity
+// term that does not parse matches no node, a toleration with an unknown
+// operator tolerates nothing, an unparsable template-generation annotation is
+// ignored. [Evaluator.Warnings] lists such inputs. [Validate] separately
+// reports every problem that matters to planning as a field.ErrorList.
+//
+// # Feature gates
+//
+// The only gate on this path, TaintTolerationComparisonOperators (alpha, off
+// in v1.37.2), is a field of [Options]; the zero Options are KCM's defaults.
+//
+// # The pod for a node
+//
+// [Evaluator.NewPod] returns the pod KCM creates for a node: the template
+// with the daemon tolerations, the controller-revision-hash and
+// pod-template-generation labels, its required node affinity pinned to the
+// node, the controller reference and generateName. [TargetNodeName],
+// [IsPodUpdated], [IsControlledBy] and [TemplateGeneration] read daemon pods
+// and DaemonSets the way KCM does.
+//
+// No function here modifies its inputs.
+package placement
