@@ -1,0 +1,29 @@
+// Package status computes the status of a DaemonSet the way
+// kube-controller-manager v1.37.2 writes it, and renders it the way kubectl
+// v0.37.2 shows it.
+//
+// # Controller status
+//
+// [Compute] mirrors the counting loop of the DaemonSet controller's
+// updateDaemonSetStatus and the write decision of storeDaemonSetStatus
+// (pkg/controller/daemon/daemon_controller.go): it takes the per-node
+// decisions and pods of package placement and returns the DaemonSetStatus
+// the object has after one sync. [NeedsUpdate] tells whether the controller
+// calls UpdateStatus at all, and [RequeueAfter] when it syncs the DaemonSet
+// again to count pods that become available after minReadySeconds.
+//
+// Only the oldest pod on each node counts, so a node with an old ready pod
+// and a new unready one is ready but not updated. Compute runs in
+// O(nodes + pods) without allocating, and never reads the clock: the caller
+// passes now.
+//
+// Deliberate differences from upstream: none in the counts. Upstream sorts
+// each node's pod slice in place; Compute expects them sorted (by
+// [placement.ComparePods]) and leaves them alone.
+//
+// # kubectl
+//
+// [Rollout] gives the verdict and message of `kubectl rollout status` for a
+// DaemonSet. [Header], [Row] and [Table] render the columns of
+// `kubectl get daemonsets`.
+package status
