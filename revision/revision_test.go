@@ -1,0 +1,70 @@
+package revision
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// hashVector is one entry of testdata/hashvec.json, written by
+// `oracle hashvec` (see testdata/regen.sh).
+type hashVector struct {
+	Template       corev1.PodTemplateSpec `json:"template"`
+	CollisionCount *int32                 `json:"collisionCount"`
+	Hash           string                 `json:"hash"`
+	RevisionData   string                 `json:"revisionData"`
+	Sum32          uint32                 `json:"sum32"`
+}
+
+func TestHashVectors(t *testing.T) {
+	b, err := os.ReadFile("testdata/hashvec.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vectors []hashVector
+	if err := json.Unmarshal(b, &vectors); err != nil {
+		t.Fatal(err)
+	}
+	hashes, data := 0, 0
+	for i, v := range vectors {
+		tmpl := normalizeTemplate(t, &v.Template)
+		if got := Hash(tmpl, v.CollisionCount); got != v.Hash {
+			t.Errorf("vector %d: Hash = %q, want %q", i, got, v.Hash)
+		} else {
+			hashes++
+		}
+		ds := &appsv1.DaemonSet{Spec: appsv1.DaemonSetSpec{Template: *tmpl}}
+		got, err := Patch(ds)
+		if err != nil {
+			t.Errorf("vector %d: Patch: %v", i, err)
+			continue
+		}
+		if string(got) != v.RevisionData {
+			t.Errorf("vector %d: Patch =\n%s\nwant\n%s", i, got, v.RevisionData)
+		} else {
+			data++
+		}
+	}
+	t.Logf("hash vectors: %d/%d hashes and %d/%d Data.Raw match", hashes, len(vectors), data, len(vectors))
+	if len(vectors) != 500 {
+		t.Errorf("got %d vectors, want 500", len(vectors))
+	}
+}
+
+// normalizeTemplate returns t after a protobuf round trip, which is how
+// kube-controller-manager receives objects (empty lists and maps become nil).
+func normalizeTemplate(t *testing.T, tmpl *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
+	t.Helper()
+	b, err := tmpl.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &corev1.PodTemplateSpec{}
+	if err := out.Unmarshal(b); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
