@@ -91,44 +91,72 @@ func Row(ds *appsv1.DaemonSet, now time.Time) []string {
 	if ds == nil {
 		return nil
 	}
+	row := rawRow(ds, now)
+	for i := range row {
+		row[i] = cell(row[i])
+	}
+	return row
+}
+
+// rawRow returns the cells of Row before kubectl's escaping, as the API
+// server sends them.
+func rawRow(ds *appsv1.DaemonSet, now time.Time) []string {
 	st := &ds.Status
 	age := "<unknown>"
 	if !ds.CreationTimestamp.IsZero() {
 		age = duration.HumanDuration(now.Sub(ds.CreationTimestamp.Time))
 	}
 	return []string{
-		cell(ds.Name),
+		ds.Name,
 		strconv.FormatInt(int64(st.DesiredNumberScheduled), 10),
 		strconv.FormatInt(int64(st.CurrentNumberScheduled), 10),
 		strconv.FormatInt(int64(st.NumberReady), 10),
 		strconv.FormatInt(int64(st.UpdatedNumberScheduled), 10),
 		strconv.FormatInt(int64(st.NumberAvailable), 10),
-		cell(labels.FormatLabels(ds.Spec.Template.Spec.NodeSelector)),
+		labels.FormatLabels(ds.Spec.Template.Spec.NodeSelector),
 		age,
 	}
 }
 
 // Table writes Header and one Row per DaemonSet, in the given order,
-// aligned as kubectl aligns them (a tabwriter with minimum width 6, tab
-// width 4 and padding 3). Like kubectl, it writes nothing at all when
-// there is no DaemonSet to show; nil entries are skipped. It returns the
-// first write error.
+// aligned as kubectl aligns them: a tabwriter with minimum width 6, tab
+// width 4 and padding 3, and header titles padded to the widest cell of
+// their column before escaping (which only shows when a cell was cut). Like
+// kubectl, it writes nothing at all when there is no DaemonSet to show; nil
+// entries are skipped. It returns the first write error.
 func Table(w io.Writer, dss []*appsv1.DaemonSet, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
-	wrote := false
+	var rows [][]string
 	for _, ds := range dss {
-		if ds == nil {
-			continue
+		if ds != nil {
+			rows = append(rows, rawRow(ds, now))
 		}
-		if !wrote {
-			if _, err := io.WriteString(tw, strings.Join(Header(), "\t")+"\n"); err != nil {
-				return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	header := Header()
+	for i := range len(header) - 1 {
+		width := len(header[i])
+		for _, row := range rows {
+			width = max(width, len(row[i]))
+		}
+		header[i] += strings.Repeat(" ", width-len(header[i]))
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(header, "\t"))
+	b.WriteByte('\n')
+	for _, row := range rows {
+		for i := range row {
+			if i > 0 {
+				b.WriteByte('\t')
 			}
-			wrote = true
+			b.WriteString(cell(row[i]))
 		}
-		if _, err := io.WriteString(tw, strings.Join(Row(ds, now), "\t")+"\n"); err != nil {
-			return err
-		}
+		b.WriteByte('\n')
+	}
+	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
+	if _, err := io.WriteString(tw, b.String()); err != nil {
+		return err
 	}
 	return tw.Flush()
 }

@@ -688,6 +688,17 @@ func TestTable(t *testing.T) {
 				"",
 			}, "\n"),
 		},
+		{
+			// kubectl pads the header to the cell's length before it is
+			// cut, so the column keeps that width.
+			name: "cut cell keeps its uncut width",
+			dss:  []*appsv1.DaemonSet{newDS(func(ds *appsv1.DaemonSet) { ds.Name = "ab\ncdefghijklmnop" })},
+			want: strings.Join([]string{
+				"NAME                DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE",
+				"ab...               0         0         0       0            0           <none>          <unknown>",
+				"",
+			}, "\n"),
+		},
 		{name: "none", dss: nil, want: ""},
 		{name: "only nil", dss: []*appsv1.DaemonSet{nil}, want: ""},
 	}
