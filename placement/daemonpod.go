@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/validate/content"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -201,16 +200,6 @@ func IsControlledBy(pod *corev1.Pod, ds *appsv1.DaemonSet) bool {
 		return false
 	}
 	return metav1.IsControlledBy(pod, ds)
-}
-
-// isDecimalInt64 reports whether s is what ToleratesTaint accepts as an Lt
-// or Gt operand: a canonical decimal integer that fits an int64.
-func isDecimalInt64(s string) bool {
-	if len(content.IsDecimalInteger(s)) != 0 {
-		return false
-	}
-	_, err := strconv.ParseInt(s, 10, 64)
-	return err == nil
 }
 
 // templateGenerationLabel is the pod label that carries the deprecated

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -171,6 +172,13 @@ type Evaluator struct {
 	terms    []selectorTerm
 	// tolerations are the template's tolerations plus the daemon defaults.
 	tolerations []corev1.Toleration
+	// tolerate is tolerations without the Lt and Gt ones that tolerate
+	// nothing (all of them with the gate off, those with a value that is not
+	// a decimal integer with it on); tolerateText is tolerate without any Lt
+	// or Gt, for taints whose value is not a decimal integer. Evaluating
+	// those lists instead gives the same result without k8s.io/api building
+	// log messages (allocations) for unparsable values.
+	tolerate, tolerateText []corev1.Toleration
 	// comparisonOps mirrors Options.TaintTolerationComparisonOperators.
 	comparisonOps bool
 	warnings      []Warning
@@ -215,6 +223,15 @@ func New(ds *appsv1.DaemonSet, opts Options) *Evaluator {
 		namespace:     ds.Namespace,
 		generateName:  generateName(ds.Name),
 		controller:    *metav1.NewControllerRef(ds, daemonSetKind),
+	}
+	for _, t := range e.tolerations {
+		comparison := t.Operator == corev1.TolerationOpLt || t.Operator == corev1.TolerationOpGt
+		if !comparison {
+			e.tolerateText = append(e.tolerateText, t)
+		}
+		if !comparison || opts.TaintTolerationComparisonOperators && isDecimalInt64(t.Value) {
+			e.tolerate = append(e.tolerate, t)
+		}
 	}
 	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
 		e.required = true
@@ -291,9 +308,12 @@ func (e *Evaluator) Evaluate(node *corev1.Node) Decision {
 		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
 			continue
 		}
-		// The zero klog.Logger discards what ToleratesTaint logs about
-		// unparsable Lt/Gt values; New reports those as warnings.
-		if corev1helpers.TolerationsTolerateTaint(klog.Logger{}, e.tolerations, t, e.comparisonOps) {
+		tolerations := e.tolerate
+		if len(e.tolerateText) != len(tolerations) && !isDecimalInt64(t.Value) {
+			tolerations = e.tolerateText // no Lt or Gt toleration tolerates t
+		}
+		// The zero klog.Logger discards anything ToleratesTaint logs.
+		if corev1helpers.TolerationsTolerateTaint(klog.Logger{}, tolerations, t, e.comparisonOps) {
 			continue
 		}
 		if t.Effect == corev1.TaintEffectNoExecute {
@@ -489,7 +509,7 @@ func tolerationWarnings(tolerations []corev1.Toleration, opts Options) []Warning
 			} else if !isDecimalInt64(t.Value) {
 				warnings = append(warnings, Warning{
 					Field:   p.Child("value").String(),
-					Message: strconv.Quote(t.Value) + " is not a decimal integer: the toleration tolerates nothing",
+					Message: strconv.Quote(t.Value) + " is not a decimal integer that fits an int64: the toleration tolerates nothing",
 				})
 			}
 		default:
@@ -548,4 +568,32 @@ func daemonPodTolerations(tolerations []corev1.Toleration, hostNetwork bool) []c
 		add(hostNetworkToleration)
 	}
 	return out
+}
+
+// isDecimalInt64 reports whether s is what Toleration.ToleratesTaint accepts
+// as an Lt or Gt operand: a decimal integer in canonical form
+// (content.IsDecimalInteger: "0", or an optional "-" and digits without a
+// leading zero) that strconv.ParseInt accepts as an int64. Unlike those two,
+// it does not allocate when s is not one.
+func isDecimalInt64(s string) bool {
+	digits := strings.TrimPrefix(s, "-")
+	switch {
+	case digits == "":
+		return false
+	case digits[0] == '0':
+		return s == "0"
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	limit := "9223372036854775807" // math.MaxInt64
+	if len(digits) < len(s) {
+		limit = "9223372036854775808" // -math.MinInt64
+	}
+	if len(digits) != len(limit) {
+		return len(digits) < len(limit)
+	}
+	return digits <= limit
 }
