@@ -1,0 +1,33 @@
+// Package plan turns a snapshot of one DaemonSet and its cluster into the
+// actions one sync of kube-controller-manager's DaemonSet controller takes
+// (v1.37.2, pkg/controller/daemon): pods to create, pods to delete with a
+// reason, pod label patches and ownership claims, ControllerRevision
+// writes, the new status and when to sync again — as data, with no API
+// client, clock or randomness.
+//
+// # Using it
+//
+// Build a Snapshot (or Decode one from `kubectl get -o yaml` output), call
+// New, carry out the Plan. The zero Plan means nothing to do. The snapshot's
+// DaemonSet should be as the API server stores it: Default applies the
+// apps/v1 and pod-template defaults to a hand-written manifest (they change
+// the revision hash).
+//
+// # Faithfulness
+//
+// Plans agree with kube-controller-manager action for action; the package
+// tests check that against golden fixtures recorded from the real controller
+// (internal/fixture). Where upstream picks at random, New picks
+// deterministically:
+//
+//   - candidates of the rolling update are taken in node-name order (see
+//     package rollout);
+//   - of several failed pods on one node, the oldest (ComparePods order) is
+//     deleted in this sync, the others wait for the backoff;
+//   - beyond the burst limit of 250 creates or deletes per sync, the first
+//     ones in node (creates) or pod-name (deletes) order are kept;
+//   - revision ties are broken as package revision documents.
+//
+// Failed-pod backoff and unobserved expectations, which upstream keeps in
+// memory, are inputs (Snapshot.FailedPodBackoff, PendingExpectations).
+package plan
