@@ -31,8 +31,7 @@ const (
 )
 
 // Patch is one ownership change: the object's name, the kind of change and
-// the exact patch body kube-controller-manager sends (a JSON merge patch for
-// Adopt, a strategic merge patch for Release).
+// the exact strategic merge patch body kube-controller-manager sends.
 type Patch struct {
 	Name  string
 	Type  Type

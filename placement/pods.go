@@ -1,0 +1,79 @@
+package placement
+
+import (
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// NodePods pairs one node name with the decision for it and the daemon pods
+// that target it. It is the per-node unit that packages rollout, status and
+// plan share.
+type NodePods struct {
+	// Name is the node name the pods target.
+	Name string
+	// Node is the Node object, or nil when pods target a node that does not
+	// exist (it was deleted, or never existed).
+	Node *corev1.Node
+	// Decision is the evaluation of Node; the zero Decision (nothing may run)
+	// when Node is nil.
+	Decision Decision
+	// Pods are the DaemonSet's pods targeting the node, ordered by ComparePods
+	// (oldest first).
+	Pods []*corev1.Pod
+}
+
+// ComparePods orders daemon pods as kube-controller-manager does when it
+// picks the pod to keep on a node: scheduled pods (spec.nodeName set) first,
+// then older creation timestamp first, then name. It returns a negative
+// number when a sorts before b, zero when they are equal, positive otherwise;
+// use it with slices.SortFunc.
+func ComparePods(a, b *corev1.Pod) int {
+	aScheduled, bScheduled := a.Spec.NodeName != "", b.Spec.NodeName != ""
+	switch {
+	case aScheduled && !bScheduled:
+		return -1
+	case !aScheduled && bScheduled:
+		return 1
+	}
+	if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+// IsPodReady reports whether the pod's Ready condition is True.
+func IsPodReady(pod *corev1.Pod) bool {
+	c := readyCondition(pod)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+// IsPodAvailable reports whether the pod has been ready for at least
+// minReadySeconds at now, with the semantics of kube-controller-manager's
+// podutil.IsPodAvailable: with minReadySeconds 0 a ready pod is available;
+// otherwise the Ready condition's lastTransitionTime must be set and at
+// least minReadySeconds before now.
+func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool {
+	c := readyCondition(pod)
+	if c == nil || c.Status != corev1.ConditionTrue {
+		return false
+	}
+	if minReadySeconds == 0 {
+		return true
+	}
+	if c.LastTransitionTime.IsZero() {
+		return false
+	}
+	return !c.LastTransitionTime.Add(time.Duration(minReadySeconds) * time.Second).After(now)
+}
+
+// readyCondition returns the pod's first Ready condition, or nil.
+func readyCondition(pod *corev1.Pod) *corev1.PodCondition {
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == corev1.PodReady {
+			return &pod.Status.Conditions[i]
+		}
+	}
+	return nil
+}
