@@ -338,26 +338,37 @@ func (e *Evaluator) matchesTerms(node *corev1.Node) bool {
 	return false
 }
 
-// selectorTerm is one usable node selector term, compiled by compileTerms.
+// selectorTerm is one usable node selector term, compiled by compileTerm.
 //
 // Why not nodeaffinity's own Match: LazyErrorNodeSelector.Match builds a
 // fields.Set for every node it matches (two allocations per node, measured),
-// even for terms without matchFields. The daemon controller evaluates every
-// node of the cluster in each sync, so we keep component-helpers as the
-// authority on which terms parse (and for the nodeSelector) and evaluate the
-// parsed terms ourselves from the same apimachinery building blocks it uses
-// (labels.NewRequirement, fields.OneTermEqualSelector), reading the node's
-// fields through nodeFields instead of a map. TestTermsMatchLikeNodeAffinity
-// and the fuzz target compare the result with nodeaffinity's on random
+// even for terms without matchFields; and labels.Requirement.Matches reaches
+// the node's labels through two interface calls and a string switch per
+// requirement, about twice the cost of the map lookup itself. The daemon
+// controller evaluates every node of the cluster in each sync, so:
+//
+//   - component-helpers stays the authority on which terms parse (compileTerms);
+//   - requirements are built with labels.NewRequirement and
+//     fields.OneTermEqualSelector / OneTermNotEqualSelector, as nodeaffinity
+//     builds them;
+//   - In, NotIn, Exists and DoesNotExist, the set operators, are matched here
+//     with a direct map lookup; Gt and Lt are left to
+//     labels.Requirement.Matches;
+//   - matchFields read the node's name through nodeFields instead of a map.
+//
+// TestTermsMatchLikeNodeAffinity, TestMatchesUpstream and FuzzPlacement
+// compare the result with nodeaffinity's RequiredNodeAffinity on random
 // selectors and nodes.
 type selectorTerm struct {
-	labels labels.Selector // nil when the term has no matchExpressions
-	fields fields.Selector // nil when the term has no matchFields
+	labels []labelRequirement // ANDed; empty when the term has no matchExpressions
+	fields fields.Selector    // nil when the term has no matchFields
 }
 
 func (t *selectorTerm) matches(node *corev1.Node) bool {
-	if t.labels != nil && !t.labels.Matches(labels.Set(node.Labels)) {
-		return false
+	for i := range t.labels {
+		if !t.labels[i].matches(node.Labels) {
+			return false
+		}
 	}
 	// As nodeaffinity: a node without a name has no fields, and then
 	// matchFields are not checked at all.
@@ -365,6 +376,34 @@ func (t *selectorTerm) matches(node *corev1.Node) bool {
 		return false
 	}
 	return true
+}
+
+// labelRequirement is one parsed matchExpressions requirement.
+type labelRequirement struct {
+	key    string
+	op     selection.Operator
+	values []string            // In, NotIn
+	req    *labels.Requirement // Gt, Lt
+}
+
+// matches has the semantics of labels.Requirement.Matches.
+func (r *labelRequirement) matches(nodeLabels map[string]string) bool {
+	switch r.op {
+	case selection.In:
+		v, ok := nodeLabels[r.key]
+		return ok && slices.Contains(r.values, v)
+	case selection.NotIn:
+		v, ok := nodeLabels[r.key]
+		return !ok || !slices.Contains(r.values, v)
+	case selection.Exists:
+		_, ok := nodeLabels[r.key]
+		return ok
+	case selection.DoesNotExist:
+		_, ok := nodeLabels[r.key]
+		return !ok
+	default:
+		return r.req.Matches(labels.Set(nodeLabels))
+	}
 }
 
 // nodeFields exposes a node's fields (only metadata.name, as nodeaffinity)
@@ -432,20 +471,16 @@ func compileTerms(ns *corev1.NodeSelector) ([]selectorTerm, []Warning) {
 // which is what nodeaffinity does with a term it cannot parse.
 func compileTerm(term *corev1.NodeSelectorTerm) (selectorTerm, bool) {
 	var t selectorTerm
-	if len(term.MatchExpressions) > 0 {
-		sel := labels.NewSelector()
-		for _, expr := range term.MatchExpressions {
-			op, ok := nodeSelectorOperators[expr.Operator]
-			if !ok {
-				return selectorTerm{}, false
-			}
-			r, err := labels.NewRequirement(expr.Key, op, expr.Values)
-			if err != nil {
-				return selectorTerm{}, false
-			}
-			sel = sel.Add(*r)
+	for _, expr := range term.MatchExpressions {
+		op, ok := nodeSelectorOperators[expr.Operator]
+		if !ok {
+			return selectorTerm{}, false
 		}
-		t.labels = sel
+		r, err := labels.NewRequirement(expr.Key, op, slices.Clone(expr.Values))
+		if err != nil {
+			return selectorTerm{}, false
+		}
+		t.labels = append(t.labels, labelRequirement{key: r.Key(), op: op, values: r.ValuesUnsorted(), req: r})
 	}
 	if len(term.MatchFields) > 0 {
 		sels := make([]fields.Selector, 0, len(term.MatchFields))
