@@ -242,6 +242,8 @@ func TestEvaluate(t *testing.T) {
 		{name: "NotIn without values", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required(exprs(req("gpu", NotIn))) }), node: node("n1", gpu), want: noAffinity},
 		{name: "Exists with values", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required(exprs(req("gpu", Exists, "true"))) }), node: node("n1", gpu), want: noAffinity},
 		{name: "Gt non-integer", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required(exprs(req("rank", Gt, "four"))) }), node: node("n1", gpu), want: noAffinity},
+		{name: "Gt negative value is not a label value", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required(exprs(req("rank", Gt, "-1"))) }),
+			node: node("n1", gpu), want: noAffinity},
 		{name: "invalid key", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required(exprs(req("bad key", DoesNotExist))) }), node: node("n1", gpu), want: noAffinity},
 		{name: "matchFields two values", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required(nameIs(In, "n1", "n2")) }), node: node("n1", nil), want: noAffinity},
 		{name: "matchFields Exists", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required(nameIs(Exists)) }), node: node("n1", nil), want: noAffinity},
