@@ -1,0 +1,213 @@
+package placement_test
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/dsplan/dsplan/placement"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// logAgent returns a small log-shipping DaemonSet that tolerates
+// control-plane nodes.
+func logAgent() *appsv1.DaemonSet {
+	labels := map[string]string{"name": "log-agent"}
+	return &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "log-agent", Namespace: "kube-system", UID: "3f6c0a52"},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					Tolerations: []corev1.Toleration{{
+						Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule,
+					}},
+					Containers: []corev1.Container{{Name: "agent", Image: "example.com/agent:1.0"}},
+				},
+			},
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{
+				Type:          appsv1.RollingUpdateDaemonSetStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: new(intstr.FromInt32(1))},
+			},
+		},
+	}
+}
+
+func newNode(name string, taints ...corev1.Taint) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.NodeSpec{Taints: taints}}
+}
+
+func ExampleNew() {
+	e := placement.New(logAgent(), placement.Options{})
+	nodes := []*corev1.Node{
+		newNode("control-plane", corev1.Taint{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule}),
+		newNode("worker-1"),
+		newNode("worker-2", corev1.Taint{Key: "node.kubernetes.io/not-ready", Effect: corev1.TaintEffectNoExecute}),
+		newNode("worker-3", corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}),
+		newNode("worker-4", corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoExecute}),
+	}
+	for _, n := range nodes {
+		d := e.Evaluate(n)
+		fmt.Printf("%-13s run=%-5v stay=%-5v %v\n", n.Name, d.ShouldRun, d.ShouldContinueRunning, d.Reason)
+	}
+	// Output:
+	// control-plane run=true  stay=true  Eligible
+	// worker-1      run=true  stay=true  Eligible
+	// worker-2      run=true  stay=true  Eligible
+	// worker-3      run=false stay=true  UntoleratedTaint
+	// worker-4      run=false stay=false UntoleratedNoExecuteTaint
+}
+
+func ExampleDecision_String() {
+	ds := logAgent()
+	ds.Spec.Template.Spec.NodeSelector = map[string]string{"app": "logging-node"}
+	e := placement.New(ds, placement.Options{})
+
+	labelled := newNode("worker-1")
+	labelled.Labels = map[string]string{"app": "logging-node"}
+	fmt.Println(e.Evaluate(labelled))
+	fmt.Println(e.Evaluate(newNode("worker-2")))
+	tainted := newNode("worker-3", corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule})
+	tainted.Labels = labelled.Labels
+	fmt.Println(e.Evaluate(tainted))
+	// Output:
+	// run: node is eligible
+	// no pod: node labels do not match spec.template.spec.nodeSelector
+	// no new pod, existing pod stays: untolerated taint dedicated=db:NoSchedule
+}
+
+func ExampleEvaluator_Warnings() {
+	ds := logAgent()
+	ds.Spec.Template.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "zone", Operator: "Equals", Values: []string{"a"}}},
+		}}},
+	}}
+	ds.Spec.Template.Spec.Tolerations = append(ds.Spec.Template.Spec.Tolerations,
+		corev1.Toleration{Key: "rank", Operator: corev1.TolerationOpLt, Value: "5"})
+	e := placement.New(ds, placement.Options{})
+	for _, w := range e.Warnings() {
+		fmt.Println(w)
+	}
+	fmt.Println(e.Evaluate(newNode("worker-1")))
+	// Output:
+	// spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: Unsupported value: "Equals": supported values: "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt": the term matches no node
+	// spec.template.spec.tolerations[1].operator: operator Lt tolerates nothing while TaintTolerationComparisonOperators is off
+	// no pod: node matches no term of the required node affinity
+}
+
+func ExampleEvaluator_NewPod() {
+	ds := logAgent()
+	ds.Annotations = map[string]string{appsv1.DeprecatedTemplateGeneration: "4"}
+	pod := placement.New(ds, placement.Options{}).NewPod("worker-1", "7c9d5f8b6")
+
+	fmt.Println("generateName:", pod.GenerateName, "namespace:", pod.Namespace)
+	for _, k := range slices.Sorted(maps.Keys(pod.Labels)) {
+		fmt.Printf("label %s=%s\n", k, pod.Labels[k])
+	}
+	ref := pod.OwnerReferences[0]
+	fmt.Printf("owner %s %s %s controller=%v\n", ref.APIVersion, ref.Kind, ref.Name, *ref.Controller)
+	for _, t := range pod.Spec.Tolerations {
+		fmt.Printf("toleration %s %s %s\n", t.Key, t.Operator, t.Effect)
+	}
+	term := pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0]
+	fmt.Printf("matchFields %s %s %v\n", term.MatchFields[0].Key, term.MatchFields[0].Operator, term.MatchFields[0].Values)
+	// Output:
+	// generateName: log-agent- namespace: kube-system
+	// label controller-revision-hash=7c9d5f8b6
+	// label name=log-agent
+	// label pod-template-generation=4
+	// owner apps/v1 DaemonSet log-agent controller=true
+	// toleration node-role.kubernetes.io/control-plane Exists NoSchedule
+	// toleration node.kubernetes.io/not-ready Exists NoExecute
+	// toleration node.kubernetes.io/unreachable Exists NoExecute
+	// toleration node.kubernetes.io/disk-pressure Exists NoSchedule
+	// toleration node.kubernetes.io/memory-pressure Exists NoSchedule
+	// toleration node.kubernetes.io/pid-pressure Exists NoSchedule
+	// toleration node.kubernetes.io/unschedulable Exists NoSchedule
+	// matchFields metadata.name In [worker-1]
+}
+
+func ExampleTargetNodeName() {
+	pending := placement.New(logAgent(), placement.Options{}).NewPod("worker-1", "")
+	name, err := placement.TargetNodeName(pending)
+	fmt.Println(name, err)
+
+	pending.Spec.NodeName = "worker-2" // bound by the scheduler
+	name, err = placement.TargetNodeName(pending)
+	fmt.Println(name, err)
+
+	_, err = placement.TargetNodeName(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "stray"}})
+	fmt.Println(err)
+	// Output:
+	// worker-1 <nil>
+	// worker-2 <nil>
+	// no spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution for pod kube-system/stray
+}
+
+func ExampleIsPodUpdated() {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{
+		"controller-revision-hash": "old",
+		"pod-template-generation":  "4",
+	}}}
+	fmt.Println(placement.IsPodUpdated(pod, "new", nil))
+	fmt.Println(placement.IsPodUpdated(pod, "old", nil))
+	fmt.Println(placement.IsPodUpdated(pod, "new", new(int64(4))))
+	// Output:
+	// false
+	// true
+	// true
+}
+
+func ExampleIsControlledBy() {
+	ds := logAgent()
+	pod := placement.New(ds, placement.Options{}).NewPod("worker-1", "")
+	fmt.Println(placement.IsControlledBy(pod, ds))
+
+	other := logAgent()
+	other.UID = "9a1b2c3d"
+	fmt.Println(placement.IsControlledBy(pod, other))
+	// Output:
+	// true
+	// false
+}
+
+func ExampleTemplateGeneration() {
+	ds := logAgent()
+	g, err := placement.TemplateGeneration(ds)
+	fmt.Println(g, err)
+
+	ds.Annotations = map[string]string{appsv1.DeprecatedTemplateGeneration: "3"}
+	g, err = placement.TemplateGeneration(ds)
+	fmt.Println(*g, err)
+
+	ds.Annotations[appsv1.DeprecatedTemplateGeneration] = "three"
+	g, err = placement.TemplateGeneration(ds)
+	fmt.Println(g, err)
+	// Output:
+	// <nil> <nil>
+	// 3 <nil>
+	// <nil> annotation deprecated.daemonset.template.generation: strconv.ParseInt: parsing "three": invalid syntax
+}
+
+func ExampleValidate() {
+	ds := logAgent()
+	ds.Spec.Selector.MatchLabels = map[string]string{"name": "log-shipper"}
+	ds.Spec.MinReadySeconds = -10
+	ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{
+		MaxUnavailable: new(intstr.FromString("150%")),
+		MaxSurge:       new(intstr.FromInt32(1)),
+	}
+	for _, err := range placement.Validate(ds) {
+		fmt.Println(err)
+	}
+	// Output:
+	// spec.template.metadata.labels: Invalid value: {"name":"log-agent"}: `selector` does not match template `labels`
+	// spec.minReadySeconds: Invalid value: -10: must be greater than or equal to 0
+	// spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than 100%
+	// spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero
+}
