@@ -368,8 +368,9 @@ func podName(generateName string, serial int) string {
 	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
 	n := len(alphabet)
 	space := n * n * n * n * n
-	// 7 is coprime with 27^5, so this is a bijection on [0, space).
-	v := (serial*7 + 12345) % space
+	// 1000003 is coprime with 27^5 = 3^15, so this is a bijection on
+	// [0, space).
+	v := (serial*1000003 + 12345) % space
 	var b [5]byte
 	for i := range b {
 		b[i] = alphabet[v%n]
