@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-
 // cmpEmpty treats nil and empty slices and maps alike.
 var cmpEmpty = cmpopts.EquateEmpty()
 
