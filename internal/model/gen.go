@@ -158,7 +158,8 @@ func Taint() *rapid.Generator[string] { return rapid.SampledFrom(TaintVocabulary
 func Node(name string) *rapid.Generator[NodeDesc] {
 	return rapid.Custom(func(t *rapid.T) NodeDesc {
 		d := NodeDesc{Name: name, Labels: NodeLabels().Draw(t, "labels")}
-		d.Taints = rapid.SliceOfNDistinct(Taint(), 0, 2, rapid.ID[string]).Draw(t, "taints")
+		n := rapid.SampledFrom([]int{0, 0, 0, 0, 1, 2}).Draw(t, "taintCount")
+		d.Taints = rapid.SliceOfNDistinct(Taint(), n, n, rapid.ID[string]).Draw(t, "taints")
 		return d
 	})
 }
@@ -173,11 +174,16 @@ type PlacementDesc struct {
 	Tolerations  []string
 }
 
-// Placement draws a placement; most are unconstrained or mildly so.
+// Placement draws a placement; half are unconstrained, most others mildly
+// constrained, so that most nodes are usually eligible.
 func Placement() *rapid.Generator[PlacementDesc] {
 	return rapid.Custom(func(t *rapid.T) PlacementDesc {
-		d := PlacementDesc{NodeSelector: rapid.SampledFrom(NodeSelectorVocabulary).Draw(t, "nodeSelector")}
-		terms := rapid.IntRange(0, 2).Draw(t, "terms")
+		var d PlacementDesc
+		if rapid.Bool().Draw(t, "unconstrained") {
+			return d
+		}
+		d.NodeSelector = rapid.SampledFrom(NodeSelectorVocabulary).Draw(t, "nodeSelector")
+		terms := rapid.SampledFrom([]int{0, 0, 1, 2}).Draw(t, "terms")
 		for i := 0; i < terms; i++ {
 			d.Affinity = append(d.Affinity, rapid.SliceOfNDistinct(rapid.SampledFrom(RequirementVocabulary), 1, 2, rapid.ID[string]).Draw(t, "term"))
 		}
