@@ -141,12 +141,19 @@ func (h History) Err() error {
 //     control). Held by other data: collision (see [History]).
 //  5. Current revisions: the one with the highest Revision is kept (ties: the
 //     greatest name, which is what KCM keeps when its lister lists by name;
-//     its real lister order is random). Every claimed pod whose [LabelKey]
-//     differs from the kept one's is relabelled; the other current revisions
-//     are deleted. The kept revision is renumbered to next if it is lower.
+//     its real lister order is random). With more than one, every claimed
+//     pod whose [LabelKey] differs from the kept one's is relabelled, pods
+//     of older templates included (they then look up to date: KCM does
+//     this), and the other current revisions are deleted. The kept revision
+//     is renumbered to next if its number is lower.
 //
 // The result does not depend on the order of revisions or pods, and shares
-// no memory with the inputs, which are not modified. The error reports
+// no memory with the inputs, which are not modified (its fields may share
+// objects with each other: an updated revision is also Current or in Old).
+// Each Update holds what KCM sends: the revision as listed plus the change,
+// so a revision adopted in the same call is updated without the new owner
+// reference (a real API server rejects that update as a conflict; the next
+// sync succeeds). The error reports
 // input KCM cannot process: a nil ds, a selector that does not parse, two
 // revisions with the same name, [ErrNoLabels]. A DaemonSet being deleted or
 // with an empty selector never reaches constructHistory in KCM; Reconcile

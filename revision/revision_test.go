@@ -2,6 +2,7 @@ package revision
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 
@@ -67,4 +68,42 @@ func normalizeTemplate(t *testing.T, tmpl *corev1.PodTemplateSpec) *corev1.PodTe
 		t.Fatal(err)
 	}
 	return out
+}
+
+func BenchmarkHash(b *testing.B) {
+	for _, cc := range []*int32{nil, ptr(int32(3))} {
+		name := "collisionCount=nil"
+		if cc != nil {
+			name = "collisionCount=3"
+		}
+		b.Run(name, func(b *testing.B) {
+			tmpl := &newDS("fluentd:v1").Spec.Template
+			b.ReportAllocs()
+			for b.Loop() {
+				Hash(tmpl, cc)
+			}
+		})
+	}
+}
+
+func BenchmarkReconcile(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("revisions=%d/pods=%d", n, 10*n), func(b *testing.B) {
+			ds := newDS("fluentd:current")
+			var revs []*appsv1.ControllerRevision
+			var pods []*corev1.Pod
+			for i := range n {
+				revs = append(revs, newRev(b, fmt.Sprintf("fluentd:v%d", i), int64(i+1)))
+			}
+			for i := range 10 * n {
+				pods = append(pods, newPod(fmt.Sprintf("pod-%d", i), fmt.Sprintf("node-%d", i), revs[i%n].Labels[LabelKey]))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Reconcile(ds, revs, pods); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -5,6 +5,8 @@
 #   testdata/oracle/chaos-N.yaml     oracle gen -seed N -nodes 6 -profile chaos
 #   testdata/oracle/chaos-N.json     what kube-controller-manager v1.37.2 does
 #                                    with it (trimmed oracle output, below)
+#   testdata/oracle/crafted-*.json   the same for the hand-edited snapshots
+#                                    crafted-*.yaml (kept, only re-run)
 #
 # Run from anywhere: revision/testdata/regen.sh [SEED...]
 # ORACLE overrides the oracle script (default: ../shared/oracle/oracle next to
@@ -13,7 +15,8 @@
 # Only seeds whose snapshot is already API-defaulted are kept (the oracle
 # reports no defaultedPaths), so the tests can hash the DaemonSet as read.
 # The trimmed JSON keeps hash, hashRevision, revisions, podPatches,
-# claims.revisions, error, failedWrites, status.collisionCount and
+# claims.revisions, error, the first line of panic, failedWrites,
+# status.collisionCount and
 # variesAcrossRuns of one run, plus "variants": every distinct outcome of
 # those fields over 96 single runs when the hash varies across runs
 # (tied duplicate revisions: upstream keeps one at random).
@@ -23,32 +26,53 @@ dir=$(cd "$(dirname "$0")" && pwd)
 oracle=${ORACLE:-$dir/../../../shared/oracle/oracle}
 export ORACLE_QUIET=1
 
-# Chosen from seeds 1-400 of `gen -nodes 6 -profile chaos`: the defaulted
-# ones with revision activity (claims, label fixes, renumbering, duplicates,
-# history limits, AlreadyExists reuse, collisions) plus quiet ones.
-SEEDS=${*:-"SEEDLIST"}
+# Chosen from seeds 1-400 of `gen -nodes 6 -profile chaos`: among the
+# already-defaulted ones, all with revision activity (creates, claims, label
+# fixes, renumbering, duplicates and their tie variants, AlreadyExists reuse,
+# collisions), four with only cleanup deletes, four quiet ones and two that
+# return before constructHistory.
+SEEDS=${*:-"1 5 6 7 8 9 11 12 13 18 20 23 26 28 45 46 47 53 60 61 64 74 75 77 79 \
+81 84 89 90 96 98 99 103 112 122 131 136 137 142 147 152 153 156 159 \
+163 164 169 171 172 174 177 187 192 197 198 200 213 214 215 219 228 \
+229 241 250 252 255 257 260 261 263 267 269 273 280 290 291 293 295 \
+296 297 302 311 322 325 337 338 343 346 356 357 362 364 368 371 372 \
+373 377 379 385 387 394"}
 
 "$oracle" hashvec -n 500 -seed 1 >"$dir/hashvec.json"
 
 mkdir -p "$dir/oracle"
 trim='{hash, hashRevision: (.hashRevision // ""), error: (.error // ""),
+  panic: ((.panic // "") | split("\n")[0]),
   failedWrites: (.failedWrites // []), revisions,
   podPatches, claimsRevisions: (.claims.revisions // []),
   collisionCount: .status.collisionCount}'
-for seed in $SEEDS; do
-	snap=$dir/oracle/chaos-$seed.yaml
-	"$oracle" gen -seed "$seed" -nodes 6 -profile chaos >"$snap"
-	out=$("$oracle" --compact --runs 32 "$snap")
+
+# record SNAPSHOT: writes the trimmed oracle output next to it (.json).
+record() {
+	out=$("$oracle" --compact --runs 32 "$1")
 	if [ "$(printf '%s' "$out" | jq '.input.defaultedPaths | length')" != 0 ]; then
-		echo "seed $seed: snapshot needs API defaulting, skipped" >&2
-		rm -f "$snap"
-		continue
+		echo "$1: snapshot needs API defaulting, skipped" >&2
+		rm -f "$1"
+		return
 	fi
 	variants=[]
 	if printf '%s' "$out" | jq -e '(.variesAcrossRuns // []) | index("hash")' >/dev/null; then
-		variants=$(for i in $(seq 96); do "$oracle" --compact "$snap" | jq -c "$trim"; done | sort -u | jq -s -c 'sort_by(.hash)')
+		variants=$(for i in $(seq 96); do "$oracle" --compact "$1"; done | jq -c "$trim" | sort -u | jq -s -c 'sort_by(.hash)')
 	fi
-	printf '%s' "$out" | jq --argjson variants "$variants" --argjson seed "$seed" \
-		"{seed: \$seed} + ($trim) + {variesAcrossRuns: (.variesAcrossRuns // []), variants: \$variants}" \
-		>"$dir/oracle/chaos-$seed.json"
+	printf '%s' "$out" | jq --argjson variants "$variants" \
+		"($trim) + {variesAcrossRuns: (.variesAcrossRuns // []), variants: \$variants}" \
+		>"${1%.yaml}.json"
+}
+
+for seed in $SEEDS; do
+	"$oracle" gen -seed "$seed" -nodes 6 -profile chaos >"$dir/oracle/chaos-$seed.yaml"
+	record "$dir/oracle/chaos-$seed.yaml"
 done
+
+# crafted-*.yaml are hand-edited copies of chaos seed 10 (see their first
+# line) for cases gen does not produce; they are kept, only re-run.
+if [ $# -eq 0 ]; then
+	for snap in "$dir"/oracle/crafted-*.yaml; do
+		record "$snap"
+	done
+fi
