@@ -213,13 +213,15 @@ func New(ds *appsv1.DaemonSet, opts Options) *Evaluator {
 		ds = &appsv1.DaemonSet{}
 		warnings = append(warnings, Warning{Message: "nil DaemonSet: evaluated as an empty one"})
 	}
-	spec := &ds.Spec.Template.Spec
+	// Everything below reads this copy: the Evaluator shares nothing with ds.
+	template := ds.Spec.Template.DeepCopy()
+	spec := &template.Spec
 	e := &Evaluator{
 		nodeName:      spec.NodeName,
 		nodeSelector:  nodeaffinity.NewRequiredNodeAffinity(spec.NodeSelector, nil),
 		tolerations:   daemonPodTolerations(spec.Tolerations, spec.HostNetwork),
 		comparisonOps: opts.TaintTolerationComparisonOperators,
-		template:      ds.Spec.Template.DeepCopy(),
+		template:      template,
 		namespace:     ds.Namespace,
 		generateName:  generateName(ds.Name),
 		controller:    *metav1.NewControllerRef(ds, daemonSetKind),

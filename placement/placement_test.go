@@ -520,14 +520,21 @@ func TestWarningsReturnsCopy(t *testing.T) {
 }
 
 func TestNewKeepsNoReferenceToDaemonSet(t *testing.T) {
-	ds := withSpec(func(s *corev1.PodSpec) { s.Affinity = required(exprs(req("gpu", corev1.NodeSelectorOpExists))) })
+	ds := withSpec(func(s *corev1.PodSpec) {
+		s.Affinity = required(exprs(req("gpu", corev1.NodeSelectorOpExists)))
+		s.Tolerations[0].Effect = corev1.TaintEffectNoExecute
+		s.Tolerations[0].TolerationSeconds = new(int64(5))
+	})
 	e := New(ds, Options{})
 	want := e.NewPod("n1", "h")
 	ds.Name = "other"
 	ds.Spec.Template.Labels["name"] = "other"
 	ds.Spec.Template.Spec.Tolerations[0].Key = "other"
+	*ds.Spec.Template.Spec.Tolerations[0].TolerationSeconds = 7
 	ds.Spec.Template.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Key = "other"
 	ds.Spec.Template.Spec.Containers[0].Image = "other"
+	ds.Spec.Template.Spec.Tolerations = append(ds.Spec.Template.Spec.Tolerations, corev1.Toleration{})
+	*ds.Spec.Template.Spec.TerminationGracePeriodSeconds = 1
 	if diff := cmp.Diff(want, e.NewPod("n1", "h")); diff != "" {
 		t.Errorf("NewPod() changed after the DaemonSet changed (-before +after):\n%s", diff)
 	}
