@@ -47,7 +47,7 @@ type Entry struct {
 // only reads.
 func controlled(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision) ([]*appsv1.ControllerRevision, error) {
 	if ds == nil {
-		return nil, errors.New("revision: nil DaemonSet")
+		return nil, errNilDaemonSet
 	}
 	selector, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
 	if err != nil {
@@ -252,7 +252,7 @@ func revisionNotFound(n int64) error {
 // trigger another"; Restart returns that error and a nil DaemonSet.
 func Restart(ds *appsv1.DaemonSet, at time.Time) (*appsv1.DaemonSet, error) {
 	if ds == nil {
-		return nil, errors.New("revision: nil DaemonSet")
+		return nil, errNilDaemonSet
 	}
 	value := at.Format(time.RFC3339)
 	if v, ok := ds.Spec.Template.Annotations[RestartedAtAnnotation]; ok && v == value {

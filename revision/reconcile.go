@@ -160,7 +160,7 @@ func (h History) Err() error {
 // does not check for it.
 func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, claimedPods []*corev1.Pod) (History, error) {
 	if ds == nil {
-		return History{}, errors.New("revision: nil DaemonSet")
+		return History{}, errNilDaemonSet
 	}
 	selector, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -25,6 +26,9 @@ const LabelKey = appsv1.DefaultDaemonSetUniqueLabelKey
 // controllerKind is the owner kind kube-controller-manager writes into the
 // controller reference of the revisions it creates.
 var controllerKind = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
+
+// errNilDaemonSet is returned for a nil DaemonSet argument.
+var errNilDaemonSet = errors.New("revision: nil DaemonSet")
 
 // Hash returns the revision hash of a pod template, as kube-controller-manager
 // v1.37.2 computes it (controller.ComputeHash):
@@ -66,9 +70,12 @@ func Hash(template *corev1.PodTemplateSpec, collisionCount *int32) string {
 // sorts map keys and escapes <, > and & as \u003c, \u003e and \u0026.
 //
 // Upstream encodes the whole DaemonSet and keeps only spec.template; encoding
-// the template alone gives the same bytes. ds must not be nil. The error
-// is that of JSON encoding, which does not fail for API objects.
+// the template alone gives the same bytes. The error reports a nil ds;
+// JSON encoding does not fail for API objects.
 func Patch(ds *appsv1.DaemonSet) ([]byte, error) {
+	if ds == nil {
+		return nil, errNilDaemonSet
+	}
 	b, err := json.Marshal(&ds.Spec.Template)
 	if err != nil {
 		return nil, err
@@ -86,6 +93,9 @@ func Patch(ds *appsv1.DaemonSet) ([]byte, error) {
 // kubectl's daemonSetMatch) decide. A revision whose data is the same
 // template encoded another way (other key order or spacing) does not match.
 func Match(ds *appsv1.DaemonSet, rev *appsv1.ControllerRevision) (bool, error) {
+	if rev == nil {
+		return false, errors.New("revision: nil ControllerRevision")
+	}
 	patch, err := Patch(ds)
 	if err != nil {
 		return false, err
@@ -104,7 +114,7 @@ func Match(ds *appsv1.DaemonSet, rev *appsv1.ControllerRevision) (bool, error) {
 //     controller and blockOwnerDeletion true);
 //   - Data.Raw: [Patch] of ds; Revision: number.
 //
-// The result shares no memory with ds.
+// The result shares no memory with ds. The error reports a nil ds.
 func New(ds *appsv1.DaemonSet, number int64) (*appsv1.ControllerRevision, error) {
 	patch, err := Patch(ds)
 	if err != nil {

@@ -6,8 +6,11 @@ import (
 	"os"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // hashVector is one entry of testdata/hashvec.json, written by
@@ -105,5 +108,60 @@ func BenchmarkReconcile(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestHashNilTemplate(t *testing.T) {
+	if got, want := Hash(nil, nil), Hash(&corev1.PodTemplateSpec{}, nil); got != want {
+		t.Errorf("Hash(nil) = %q, want the zero template's %q", got, want)
+	}
+}
+
+func TestNilArguments(t *testing.T) {
+	if _, err := Patch(nil); err == nil {
+		t.Error("Patch(nil) did not fail")
+	}
+	if _, err := New(nil, 1); err == nil {
+		t.Error("New(nil) did not fail")
+	}
+	if _, err := Match(nil, newRev(t, "fluentd:v1", 1)); err == nil {
+		t.Error("Match(nil, rev) did not fail")
+	}
+	if _, err := Match(newDS("fluentd:v1"), nil); err == nil {
+		t.Error("Match(ds, nil) did not fail")
+	}
+}
+
+func TestNew(t *testing.T) {
+	ds := newDS("fluentd:v1")
+	ds.Annotations = map[string]string{"a": "b"}
+	ds.Status.CollisionCount = ptr(int32(2))
+	before := ds.DeepCopy()
+	got, err := New(ds, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := Hash(&ds.Spec.Template, ds.Status.CollisionCount)
+	data, _ := Patch(ds)
+	want := &appsv1.ControllerRevision{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "fluentd-" + hash, Namespace: testNS,
+			Labels:      map[string]string{"app": "fluentd", LabelKey: hash},
+			Annotations: map[string]string{"a": "b"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "fluentd", UID: testUID,
+				Controller: ptr(true), BlockOwnerDeletion: ptr(true)}},
+		},
+		Data:     runtime.RawExtension{Raw: data},
+		Revision: 4,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("New (-want +got):\n%s", diff)
+	}
+	got.Labels["x"], got.Annotations["x"] = "y", "y"
+	if diff := cmp.Diff(before, ds); diff != "" {
+		t.Errorf("New shares maps with or modified its input (-before +after):\n%s", diff)
+	}
+	if ok, err := Match(ds, got); !ok || err != nil {
+		t.Errorf("Match(ds, New(ds)) = %v, %v; want true", ok, err)
 	}
 }
