@@ -38,9 +38,10 @@ func group(eval *placement.Evaluator, nodes []*corev1.Node, pods []*corev1.Pod) 
 	index := make(map[string]int, len(nodes))
 	for i, node := range nodes {
 		g.nodes[i] = placement.NodePods{Name: node.Name, Node: node, Decision: eval.Evaluate(node)}
-		if _, dup := index[node.Name]; !dup {
-			index[node.Name] = i
-		}
+	}
+	// Backwards, so that of two nodes with one name the first wins.
+	for i := len(nodes) - 1; i >= 0; i-- {
+		index[nodes[i].Name] = i
 	}
 	g.existing = len(nodes)
 

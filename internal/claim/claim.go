@@ -56,6 +56,7 @@ var controllerKind = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
 // Neither ds nor objs are modified.
 func Objects[T metav1.Object](ds *appsv1.DaemonSet, objs []T, match func(T) bool) (claimed []T, patches []Patch) {
 	dsDeleting := ds.DeletionTimestamp != nil
+	claimed = make([]T, 0, len(objs))
 	for _, obj := range objs {
 		ref := metav1.GetControllerOfNoCopy(obj)
 		switch {
