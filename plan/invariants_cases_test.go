@@ -20,8 +20,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"pgregory.net/rapid"
 
+	"github.com/dsplan/dsplan/internal/dstest"
+	"github.com/dsplan/dsplan/internal/model"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/revision"
 )
 
 // brokenPlanner is a deliberately wrong planner and the invariant that
@@ -358,5 +361,246 @@ func TestInvariantBrokenPlanners(t *testing.T) {
 			}
 			t.Logf("counterexample for %s:\n%s", b.name, out)
 		})
+	}
+}
+
+// reversedOrder is the permutation that reverses a list.
+func reversedOrder(n int, _ string) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = n - 1 - i
+	}
+	return order
+}
+
+// verify checks one invariant (or "Pure", or "Convergence") for the plan
+// pl makes for s; invariant 5 compares s with its reversal, convergence
+// starts a model cluster from s.
+func verify(pl planner, name string, s plan.Snapshot, opts plan.Options) error {
+	switch name {
+	case "Pure":
+		_, err := checkPure(pl, s, permuted(s, reversedOrder(len(s.Nodes), ""), reversedOrder(len(s.Pods), ""),
+			reversedOrder(len(s.Revisions), "")), opts)
+		return err
+	case "Convergence":
+		m := &machine{pl: pl, opts: opts, c: model.FromSnapshot(s), checks: checks{converge: true}, reorder: reversedOrder}
+		_, err := m.converge()
+		return err
+	}
+	return checksFor(name).run(s, opts, pl(deepCopy(s), opts))
+}
+
+// verifyAll checks everything for plan.New: every invariant, invariant 5
+// and convergence (with every check on the way).
+func verifyAll(s plan.Snapshot, opts plan.Options) error {
+	if err := allChecks.run(s, opts, plan.New(s, opts)); err != nil {
+		return err
+	}
+	if err := verify(plan.New, "Pure", s, opts); err != nil {
+		return err
+	}
+	m := &machine{pl: plan.New, opts: opts, c: model.FromSnapshot(s), checks: allChecks, reorder: reversedOrder}
+	_, err := m.converge()
+	return err
+}
+
+// The counterexamples below are the shrunk ones TestInvariantBrokenPlanners
+// found (with -invariants.shrinktime=30s), as the snapshot of the failing
+// step; the DaemonSet is model's "agent" with the given strategy, just
+// changed from LOG_LEVEL info to debug.
+
+const oldHash = "7bccf7fbdd" // the hash of the template with LOG_LEVEL info
+
+func agent(strategy string, mods ...func(*appsv1.DaemonSet)) *appsv1.DaemonSet {
+	d := model.DaemonSetDesc{
+		Template:             model.TemplateDesc{Tag: "v1", LogLevel: "debug"},
+		RevisionHistoryLimit: 10,
+	}
+	if mu, ms, ok := strings.Cut(strategy, "/"); ok {
+		d.Strategy = model.StrategyDesc{Type: string(appsv1.RollingUpdateDaemonSetStrategyType), MaxUnavailable: mu, MaxSurge: ms}
+	} else {
+		d.Strategy = model.StrategyDesc{Type: strategy}
+	}
+	ds := d.DaemonSet()
+	for _, mod := range mods {
+		mod(ds)
+	}
+	return ds
+}
+
+func currentHash(ds *appsv1.DaemonSet) string { return revision.Hash(&ds.Spec.Template, nil) }
+
+// runningPod is a pod of ds on node with hash, created and ready since at.
+func runningPod(ds *appsv1.DaemonSet, name, node, hash string, at time.Time) *corev1.Pod {
+	return dstest.Pod(ds, name, node, hash, dstest.Created(at), dstest.ReadySince(at))
+}
+
+// pendingPod is a pod of ds on node with hash, just created at.
+func pendingPod(ds *appsv1.DaemonSet, name, node, hash string, at time.Time) *corev1.Pod {
+	return dstest.Pod(ds, name, node, hash, dstest.Created(at), dstest.ReadySince(at), dstest.Phase(corev1.PodPending), dstest.NotReady)
+}
+
+func bareNode(name string, taints ...string) *corev1.Node {
+	return model.NodeDesc{Name: name, Taints: taints}.Node()
+}
+
+// counterexample is a snapshot on which a broken planner fails its
+// invariant and plan.New passes everything.
+type counterexample struct {
+	name   string
+	broken string // brokenPlanners name
+	snap   func() plan.Snapshot
+}
+
+// TestInvariantCounterexamples checks each broken planner's shrunk
+// counterexample: plan.New passes every invariant, invariant 5 and
+// convergence on it; the broken planner fails its invariant.
+func TestInvariantCounterexamples(t *testing.T) {
+	t0 := dstest.Epoch
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	linuxOnly := dstest.NodeSelector(map[string]string{corev1.LabelOSStable: "linux"})
+	minReady30 := dstest.MinReadySeconds(30)
+	tests := []counterexample{{
+		// After a template change, both nodes run an available old pod;
+		// maxUnavailable 1 allows replacing one at a time.
+		name:   "TwoOldAvailablePodsBudgetOne",
+		broken: "IgnoreMaxUnavailable",
+		snap: func() plan.Snapshot {
+			ds := agent("1/0")
+			return plan.Snapshot{DaemonSet: ds, Now: at(2),
+				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-1")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-575sk", "cp-0", oldHash, at(1)),
+					runningPod(ds, "agent-9wwpm", "node-1", oldHash, at(1))}}
+		},
+	}, {
+		// With maxSurge 1 the node runs its available old pod and a new pod
+		// that is still pending: the old pod must stay.
+		name:   "SurgedNodeWithPendingNewPod",
+		broken: "DeleteOldBeforeNewAvailable",
+		snap: func() plan.Snapshot {
+			ds := agent("1/1")
+			return plan.Snapshot{DaemonSet: ds, Now: at(2),
+				Nodes: []*corev1.Node{bareNode("cp-0")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldHash, at(1)),
+					pendingPod(ds, "agent-9wwpm", "cp-0", currentHash(ds), at(2))}}
+		},
+	}, {
+		// Without surge an old pod is replaced by deleting it first.
+		name:   "OneOldReadyPodWithoutSurge",
+		broken: "CreateNextToOldWithoutSurge",
+		snap: func() plan.Snapshot {
+			ds := agent("1/0")
+			return plan.Snapshot{DaemonSet: ds, Now: at(0),
+				Nodes: []*corev1.Node{bareNode("cp-0")},
+				Pods:  []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldHash, at(0))}}
+		},
+	}, {
+		// maxSurge 1 allows one surge at a time over two available old pods.
+		name:   "TwoOldAvailablePodsSurgeOne",
+		broken: "IgnoreMaxSurge",
+		snap: func() plan.Snapshot {
+			ds := agent("1/1")
+			return plan.Snapshot{DaemonSet: ds, Now: at(2),
+				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-1")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-575sk", "cp-0", oldHash, at(1)),
+					runningPod(ds, "agent-9wwpm", "node-1", oldHash, at(1))}}
+		},
+	}, {
+		// The node has no kubernetes.io/os label, the template selects linux.
+		name:   "NodeWithoutOSLabel",
+		broken: "CreateWherePlacementForbids",
+		snap: func() plan.Snapshot {
+			return plan.Snapshot{DaemonSet: agent("OnDelete", linuxOnly), Now: at(0), Nodes: []*corev1.Node{bareNode("cp-0")}}
+		},
+	}, {
+		// node-5 was re-registered without labels and not ready: its pod no
+		// longer matches the node selector and must go.
+		name:   "NotReadyNodeOutOfSelector",
+		broken: "SkipDeletesOnTaintedNodes",
+		snap: func() plan.Snapshot {
+			ds := agent("1/0", linuxOnly)
+			return plan.Snapshot{DaemonSet: ds, Now: at(2),
+				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-5", "node.kubernetes.io/not-ready:NoExecute")},
+				Pods:  []*corev1.Pod{runningPod(ds, "agent-575sk", "node-5", "56fd976fbb", at(1))}}
+		},
+	}, {
+		// minReadySeconds 30 was just set: ready pods are not available yet
+		// (one more pod runs on the vanished node cp-0).
+		name:   "ReadyPodsWithinMinReadySeconds",
+		broken: "AvailableCountsReady",
+		snap: func() plan.Snapshot {
+			ds := agent("1/0", minReady30)
+			return plan.Snapshot{DaemonSet: ds, Now: at(1),
+				Nodes: []*corev1.Node{bareNode("node-1"), bareNode("node-2"), bareNode("node-4")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-9wwpm", "cp-0", oldHash, at(0)),
+					runningPod(ds, "agent-fpqlp", "node-1", oldHash, at(0)),
+					runningPod(ds, "agent-kgkhr", "node-2", oldHash, at(0))}}
+		},
+	}, {
+		// Two replacement candidates, budget one: which one goes must not
+		// depend on the order of the node list.
+		name:   "TwoCandidatesBudgetOne",
+		broken: "ReplaceInInputOrder",
+		snap: func() plan.Snapshot {
+			ds := agent("1/0")
+			return plan.Snapshot{DaemonSet: ds, Now: at(5),
+				Nodes: []*corev1.Node{bareNode("node-1"), bareNode("node-2")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-gwdr7", "node-1", oldHash, at(3)),
+					runningPod(ds, "agent-znx5x", "node-2", oldHash, at(3))}}
+		},
+	}, {
+		// The pod list is not in name order; planning must leave it so.
+		name:   "PodsNotInNameOrder",
+		broken: "SortsInputInPlace",
+		snap: func() plan.Snapshot {
+			ds := agent("1/0")
+			h := currentHash(ds)
+			return plan.Snapshot{DaemonSet: ds, Now: at(1),
+				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-1")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-9wwpm", "node-1", h, at(0)),
+					runningPod(ds, "agent-575sk", "cp-0", h, at(0))}}
+		},
+	}, {
+		// One available old pod after a template change: the rollout must
+		// replace it to finish.
+		name:   "OneOldPodAfterTemplateChange",
+		broken: "NeverReplaceAvailable",
+		snap: func() plan.Snapshot {
+			ds := agent("1/0")
+			return plan.Snapshot{DaemonSet: ds, Now: at(1),
+				Nodes: []*corev1.Node{bareNode("cp-0")},
+				Pods:  []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldHash, at(0))}}
+		},
+	}}
+	if h := currentHash(agent("OnDelete")); h == oldHash {
+		t.Fatalf("the template's hash is oldHash %s", h)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b brokenPlanner
+			for _, x := range brokenPlanners {
+				if x.name == tc.broken {
+					b = x
+				}
+			}
+			if b.pl == nil {
+				t.Fatalf("no broken planner %q", tc.broken)
+			}
+			if err := verifyAll(tc.snap(), plan.Options{}); err != nil {
+				t.Errorf("plan.New fails:\n%v", err)
+			}
+			err := verify(b.pl, b.invariant, tc.snap(), plan.Options{})
+			if err == nil {
+				t.Errorf("%s passes %s, want it caught", b.name, b.invariant)
+			} else {
+				t.Logf("%s caught by %s: %v", b.name, b.invariant, err)
+			}
+		})
+	}
+	// Every broken planner has a counterexample.
+	for _, b := range brokenPlanners {
+		if !slices.ContainsFunc(tests, func(tc counterexample) bool { return tc.broken == b.name }) {
+			t.Errorf("broken planner %s has no counterexample case", b.name)
+		}
 	}
 }

@@ -778,6 +778,8 @@ type machine struct {
 	// checked is the checked plan for the current state, nil once an
 	// action may have changed it.
 	checked *plan.Plan
+	// reorder returns a permutation of 0..n-1 for invariant 5.
+	reorder func(n int, label string) []int
 }
 
 // stateMachine returns the rapid property: draw a DaemonSet, options and
@@ -786,7 +788,7 @@ type machine struct {
 // stop the churn and check convergence.
 func stateMachine(pl planner, cs checks) func(*rapid.T) {
 	return func(t *rapid.T) {
-		m := &machine{pl: pl, checks: cs}
+		m := &machine{pl: pl, checks: cs, reorder: func(n int, label string) []int { return drawOrder(t, n, label) }}
 		ds := model.DaemonSet().Draw(t, "daemonSet")
 		m.opts.BurstReplicas = rapid.SampledFrom([]int{0, 0, 0, 2}).Draw(t, "burstReplicas")
 		m.opts.Placement.TaintTolerationComparisonOperators = rapid.Bool().Draw(t, "comparisonOperators")
@@ -795,7 +797,7 @@ func stateMachine(pl planner, cs checks) func(*rapid.T) {
 			m.c.AddNode(model.Node(name).Draw(t, name).Node())
 		}
 		if rapid.IntRange(0, 2).Draw(t, "settled") > 0 {
-			if _, err := m.converge(t); err != nil {
+			if _, err := m.converge(); err != nil {
 				t.Fatalf("initial convergence: %v", err)
 			}
 		}
@@ -812,7 +814,7 @@ func stateMachine(pl planner, cs checks) func(*rapid.T) {
 			"":            m.planChecked,
 		})
 		if cs.converge {
-			rounds, err := m.converge(t)
+			rounds, err := m.converge()
 			if err != nil {
 				t.Fatalf("convergence: %v", err)
 			}
@@ -821,22 +823,55 @@ func stateMachine(pl planner, cs checks) func(*rapid.T) {
 	}
 }
 
-// plan plans the snapshot, checking invariant 5 against a random
-// reordering when enabled.
-func (m *machine) plan(t *rapid.T, s plan.Snapshot) plan.Plan {
+// plan plans the snapshot, checking invariant 5 against a reordering when
+// enabled.
+func (m *machine) plan(s plan.Snapshot) (plan.Plan, error) {
 	if !m.checks.pure {
-		return m.pl(s, m.opts)
+		return m.pl(s, m.opts), nil
 	}
-	shuffled := permuted(s, drawOrder(t, len(s.Nodes), "nodeOrder"), drawOrder(t, len(s.Pods), "podOrder"),
-		drawOrder(t, len(s.Revisions), "revisionOrder"))
+	shuffled := permuted(s, m.reorder(len(s.Nodes), "nodeOrder"), m.reorder(len(s.Pods), "podOrder"),
+		m.reorder(len(s.Revisions), "revisionOrder"))
 	p, err := checkPure(m.pl, s, shuffled, m.opts)
 	if err != nil {
-		t.Fatalf("invariant Pure: %s", failure(err, s, p))
+		err = fmt.Errorf("invariant Pure: %w", err)
 	}
-	return p
+	return p, err
 }
 
-// check plans the current state and checks the plan.
+// planCheckedFor plans s and checks the plan with every enabled check.
+func (m *machine) planCheckedFor(s plan.Snapshot) (plan.Plan, error) {
+	p, err := m.plan(s)
+	if err == nil {
+		err = m.checks.run(s, m.opts, p)
+	}
+	if err != nil {
+		return p, errors.New(failure(err, s, p))
+	}
+	return p, nil
+}
+
+// planChecked plans the current state and checks the plan, once per
+// state: the state machine's invariant check after every step. Actions
+// that change the state must call m.changed first.
+func (m *machine) planChecked(t *rapid.T) {
+	if m.checked != nil {
+		return
+	}
+	p, err := m.planCheckedFor(m.c.Snapshot())
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	m.checked = &p
+}
+
+// current returns the checked plan for the current state.
+func (m *machine) current(t *rapid.T) plan.Plan {
+	m.planChecked(t)
+	return *m.checked
+}
+
+// changed forgets the checked plan.
+func (m *machine) changed() { m.checked = nil }
 
 func (m *machine) nodeAction(t *rapid.T) {
 	m.changed()
@@ -959,30 +994,6 @@ func (m *machine) specAction(t *rapid.T) {
 	}
 }
 
-// planChecked plans the current state and checks the plan, once per
-// state: the state machine's invariant check after every step. Actions
-// that change the state must call m.changed first.
-func (m *machine) planChecked(t *rapid.T) {
-	if m.checked != nil {
-		return
-	}
-	s := m.c.Snapshot()
-	p := m.plan(t, s)
-	if err := m.checks.run(s, m.opts, p); err != nil {
-		t.Fatalf("%s", failure(err, s, p))
-	}
-	m.checked = &p
-}
-
-// current returns the checked plan for the current state.
-func (m *machine) current(t *rapid.T) plan.Plan {
-	m.planChecked(t)
-	return *m.checked
-}
-
-// changed forgets the checked plan.
-func (m *machine) changed() { m.checked = nil }
-
 func (m *machine) sync(t *rapid.T) {
 	p := m.current(t)
 	m.changed()
@@ -1016,9 +1027,9 @@ func (m *machine) syncPartial(t *rapid.T) {
 func (m *machine) syncPending(t *rapid.T) {
 	s := m.c.Snapshot()
 	s.PendingExpectations = true
-	p := m.plan(t, s)
-	if err := m.checks.run(s, m.opts, p); err != nil {
-		t.Fatalf("%s", failure(err, s, p))
+	p, err := m.planCheckedFor(s)
+	if err != nil {
+		t.Fatalf("%v", err)
 	}
 	m.changed()
 	m.c.Apply(p, nil)
@@ -1071,14 +1082,14 @@ func convergenceBound(c *model.Cluster, opts plan.Options) int {
 // converge stops the churn and plans, applies and settles until the plan
 // has no creates or deletes, checking every plan; then checks the fixpoint.
 // It returns the number of rounds.
-func (m *machine) converge(t *rapid.T) (int, error) {
+func (m *machine) converge() (int, error) {
 	m.c.Settle()
 	bound := convergenceBound(m.c, m.opts)
 	for round := 1; round <= bound; round++ {
 		s := m.c.Snapshot()
-		p := m.plan(t, s)
-		if err := m.checks.run(s, m.opts, p); err != nil {
-			return round, errors.New(failure(err, s, p))
+		p, err := m.planCheckedFor(s)
+		if err != nil {
+			return round, err
 		}
 		m.c.Apply(p, nil)
 		if len(p.Creates) == 0 && len(p.Deletes) == 0 {

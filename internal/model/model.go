@@ -55,6 +55,23 @@ func New(ds *appsv1.DaemonSet, now time.Time) *Cluster {
 	return &Cluster{DaemonSet: ds.DeepCopy(), Now: now.Truncate(time.Second), backoff: map[string]backoff{}}
 }
 
+// FromSnapshot returns a cluster holding deep copies of the snapshot's
+// DaemonSet, nodes, pods and revisions, with its clock at s.Now. The
+// failed-pod backoff starts empty.
+func FromSnapshot(s plan.Snapshot) *Cluster {
+	c := New(s.DaemonSet, s.Now)
+	for _, n := range s.Nodes {
+		c.Nodes = append(c.Nodes, n.DeepCopy())
+	}
+	for _, p := range s.Pods {
+		c.Pods = append(c.Pods, p.DeepCopy())
+	}
+	for _, r := range s.Revisions {
+		c.Revisions = append(c.Revisions, r.DeepCopy())
+	}
+	return c
+}
+
 // Clone returns a deep copy of c.
 func (c *Cluster) Clone() *Cluster {
 	d := &Cluster{
