@@ -20,22 +20,26 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/dsplan/dsplan/internal/apidefault"
 	"github.com/dsplan/dsplan/internal/claim"
 )
 
 // snapshot is one oracle input: a DaemonSet with its pods and revisions
 // (nodes are not needed here).
 type snapshot struct {
-	ds        *appsv1.DaemonSet
-	pods      []*corev1.Pod
-	revisions []*appsv1.ControllerRevision
+	ds             *appsv1.DaemonSet
+	pods           []*corev1.Pod
+	revisions      []*appsv1.ControllerRevision
+	defaultedPaths []string
 }
 
-// readSnapshot decodes a List YAML written by `oracle gen` and puts every
-// object through a protobuf round trip, as the oracle (and
-// kube-controller-manager) sees them.
+// readSnapshot decodes a List YAML written by `oracle gen`, applies the API
+// server's defaults to the DaemonSet (internal/apidefault, recording the
+// changed paths) and puts every object through a protobuf round trip, as the
+// oracle (and kube-controller-manager) sees them.
 func readSnapshot(r io.Reader) (*snapshot, error) {
 	s := &snapshot{}
+	var decodedDS *appsv1.DaemonSet
 	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
 	var add func(raw json.RawMessage) error
 	add = func(raw json.RawMessage) error {
@@ -68,6 +72,7 @@ func readSnapshot(r io.Reader) (*snapshot, error) {
 				return errors.New("more than one DaemonSet")
 			}
 			s.ds = &appsv1.DaemonSet{}
+			decodedDS = s.ds
 			obj = s.ds
 		case tm.Kind == "Pod":
 			p := &corev1.Pod{}
@@ -82,6 +87,11 @@ func readSnapshot(r io.Reader) (*snapshot, error) {
 		}
 		if err := json.Unmarshal(raw, obj); err != nil {
 			return fmt.Errorf("%s: %w", tm.Kind, err)
+		}
+		if obj == protoObject(decodedDS) {
+			defaulted, paths := apidefault.DaemonSet(decodedDS)
+			*decodedDS = *defaulted
+			s.defaultedPaths = paths
 		}
 		b, err := obj.Marshal()
 		if err != nil {
@@ -158,8 +168,8 @@ type oracleOutcome struct {
 }
 
 type oracleFixture struct {
-	Seed int `json:"seed"`
 	oracleOutcome
+	DefaultedPaths   []string        `json:"defaultedPaths"`
 	VariesAcrossRuns []string        `json:"variesAcrossRuns"`
 	Variants         []oracleOutcome `json:"variants"`
 }
@@ -219,6 +229,9 @@ func TestOracleParity(t *testing.T) {
 				t.Fatal(err)
 			}
 			ds := s.ds
+			if diff := cmp.Diff(fx.DefaultedPaths, s.defaultedPaths, cmpEmpty); diff != "" {
+				t.Errorf("API defaulting (internal/apidefault) changed other paths than the oracle's (-oracle +apidefault):\n%s", diff)
+			}
 			if ds.DeletionTimestamp != nil || (ds.Spec.Selector != nil && len(ds.Spec.Selector.MatchLabels) == 0 && len(ds.Spec.Selector.MatchExpressions) == 0) {
 				// syncDaemonSet returns before constructHistory.
 				if fx.Hash != "" || fx.Error != "" || len(fx.Revisions.Create)+len(fx.Revisions.Update)+len(fx.Revisions.Delete) != 0 {
