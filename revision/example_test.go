@@ -292,3 +292,29 @@ func Example_historyThenUndo() {
 	// 3         install 1.0
 	// undo: skipped rollback (current template already matches revision 3)
 }
+
+func ExampleHistory_Err() {
+	ds := daemonSet("agent:2.0")
+	// Another template already holds the name agent-<hash of agent:2.0>.
+	squatter := mustNew(daemonSet("agent:1.0"), 1)
+	squatter.Name = "agent-" + revision.Hash(&ds.Spec.Template, nil)
+
+	h, err := revision.Reconcile(ds, []*appsv1.ControllerRevision{squatter}, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(h.Collision, *h.CollisionCount)
+	fmt.Println(h.Err())
+
+	// With the bumped collision count the hash, and so the name, changes.
+	ds.Status.CollisionCount = h.CollisionCount
+	h, err = revision.Reconcile(ds, []*appsv1.ControllerRevision{squatter}, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(h.Collision, h.Create[0].Name, h.Create[0].Revision)
+	// Output:
+	// true 1
+	// controllerrevisions.apps "agent-6957957c87" already exists
+	// false agent-84689bcd6 2
+}

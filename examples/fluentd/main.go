@@ -34,6 +34,9 @@ func run(w io.Writer) {
 	fmt.Fprintln(w, "\nlimited to nodes labelled app=logging-node:")
 	ds.Spec.Template.Spec.NodeSelector = map[string]string{"app": "logging-node"}
 	place(w, ds, nodes)
+
+	fmt.Fprintln(w, "\nthe controller's syncs, step by step (plan, apply, repeat):")
+	walkthrough(w)
 }
 
 // place prints, per node, whether a daemon pod runs there and why.
