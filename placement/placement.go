@@ -383,24 +383,41 @@ func (t *selectorTerm) matches(node *corev1.Node) bool {
 // labelRequirement is one parsed matchExpressions requirement.
 type labelRequirement struct {
 	key    string
-	op     selection.Operator
-	values []string            // In, NotIn
-	req    *labels.Requirement // Gt, Lt
+	op     labelOp
+	values []string            // opIn, opNotIn
+	req    *labels.Requirement // opOther (Gt, Lt)
+}
+
+type labelOp uint8
+
+const (
+	opIn labelOp = iota
+	opNotIn
+	opExists
+	opDoesNotExist
+	opOther
+)
+
+var labelOps = map[selection.Operator]labelOp{
+	selection.In:           opIn,
+	selection.NotIn:        opNotIn,
+	selection.Exists:       opExists,
+	selection.DoesNotExist: opDoesNotExist,
 }
 
 // matches has the semantics of labels.Requirement.Matches.
 func (r *labelRequirement) matches(nodeLabels map[string]string) bool {
 	switch r.op {
-	case selection.In:
+	case opIn:
 		v, ok := nodeLabels[r.key]
 		return ok && slices.Contains(r.values, v)
-	case selection.NotIn:
+	case opNotIn:
 		v, ok := nodeLabels[r.key]
 		return !ok || !slices.Contains(r.values, v)
-	case selection.Exists:
+	case opExists:
 		_, ok := nodeLabels[r.key]
 		return ok
-	case selection.DoesNotExist:
+	case opDoesNotExist:
 		_, ok := nodeLabels[r.key]
 		return !ok
 	default:
@@ -482,7 +499,11 @@ func compileTerm(term *corev1.NodeSelectorTerm) (selectorTerm, bool) {
 		if err != nil {
 			return selectorTerm{}, false
 		}
-		t.labels = append(t.labels, labelRequirement{key: r.Key(), op: op, values: r.ValuesUnsorted(), req: r})
+		lop, ok := labelOps[op]
+		if !ok {
+			lop = opOther
+		}
+		t.labels = append(t.labels, labelRequirement{key: r.Key(), op: lop, values: r.ValuesUnsorted(), req: r})
 	}
 	if len(term.MatchFields) > 0 {
 		sels := make([]fields.Selector, 0, len(term.MatchFields))

@@ -672,3 +672,27 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestEvaluatorConcurrentUse is meant for -race: an Evaluator is shared by
+// goroutines without locking.
+func TestEvaluatorConcurrentUse(t *testing.T) {
+	e := New(withSpec(func(s *corev1.PodSpec) { s.Affinity = sixNotIn() }), Options{})
+	nodes := benchNodes(50)
+	done := make(chan Decision)
+	for range 4 {
+		go func() {
+			var last Decision
+			for _, n := range nodes {
+				last = e.Evaluate(n)
+				_ = e.NewPod(n.Name, "h")
+				_ = e.Warnings()
+			}
+			done <- last
+		}()
+	}
+	for range 4 {
+		if got := <-done; got != eligible {
+			t.Errorf("Evaluate() = %v, want %v", got, eligible)
+		}
+	}
+}
