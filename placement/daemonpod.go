@@ -157,10 +157,8 @@ func TargetNodeName(pod *corev1.Pod) (string, error) {
 // the annotation (or for a nil ds), the parsed value otherwise. An annotation
 // that is not a base-10 int64 gives nil and an error wrapping the
 // *strconv.NumError; kube-controller-manager then proceeds as without the
-// annotation.
-//
-// Deprecated: the annotation only exists for pods created before
-// ControllerRevision hashes (Kubernetes 1.6); it is read for compatibility.
+// annotation. (The annotation itself is deprecated: it predates
+// ControllerRevision hashes and is still honoured for compatibility.)
 func TemplateGeneration(ds *appsv1.DaemonSet) (*int64, error) {
 	if ds == nil {
 		return nil, nil

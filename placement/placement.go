@@ -355,7 +355,9 @@ func (e *Evaluator) matchesTerms(node *corev1.Node) bool {
 //     builds them;
 //   - In, NotIn, Exists and DoesNotExist, the set operators, are matched here
 //     with a direct map lookup; Gt and Lt are left to
-//     labels.Requirement.Matches;
+//     labels.Requirement.Matches once the node's label is known to be an
+//     integer (otherwise it does not match, and Matches would allocate to
+//     log that);
 //   - matchFields read the node's name through nodeFields instead of a map.
 //
 // TestTermsMatchLikeNodeAffinity, TestMatchesUpstream and FuzzPlacement
@@ -421,6 +423,11 @@ func (r *labelRequirement) matches(nodeLabels map[string]string) bool {
 		_, ok := nodeLabels[r.key]
 		return !ok
 	default:
+		// Gt, Lt. labels.Requirement.Matches also returns false for a
+		// label that is not an integer, but allocates to log it.
+		if v, ok := nodeLabels[r.key]; !ok || !isInt64(v) {
+			return false
+		}
 		return r.req.Matches(labels.Set(nodeLabels))
 	}
 }
@@ -636,22 +643,36 @@ func daemonPodTolerations(tolerations []corev1.Toleration, hostNetwork bool) []c
 func isDecimalInt64(s string) bool {
 	digits := strings.TrimPrefix(s, "-")
 	switch {
-	case digits == "":
+	case digits == "" || digits[0] < '0' || digits[0] > '9':
 		return false
 	case digits[0] == '0':
 		return s == "0"
 	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
+	return isInt64(s)
+}
+
+// isInt64 reports whether strconv.ParseInt(s, 10, 64) succeeds: an optional
+// sign and decimal digits, within the int64 range. Unlike ParseInt, it does
+// not allocate when s is not one.
+func isInt64(s string) bool {
+	limit := "9223372036854775807" // math.MaxInt64
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		if s[0] == '-' {
+			limit = "9223372036854775808" // -math.MinInt64
+		}
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
-	limit := "9223372036854775807" // math.MaxInt64
-	if len(digits) < len(s) {
-		limit = "9223372036854775808" // -math.MinInt64
+	s = strings.TrimLeft(s, "0")
+	if len(s) != len(limit) {
+		return len(s) < len(limit)
 	}
-	if len(digits) != len(limit) {
-		return len(digits) < len(limit)
-	}
-	return digits <= limit
+	return s <= limit
 }

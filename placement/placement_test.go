@@ -389,6 +389,9 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 			s.Affinity = required(exprs(req("gpu", "Bad")), term, corev1.NodeSelectorTerm{})
 		})},
 		{name: "zero terms", ds: withSpec(func(s *corev1.PodSpec) { s.Affinity = required() })},
+		{name: "Gt on non-integer labels", ds: withSpec(func(s *corev1.PodSpec) {
+			s.Affinity = required(exprs(req("gpu", corev1.NodeSelectorOpGt, "3")), exprs(req("quince", corev1.NodeSelectorOpLt, "3")))
+		})},
 		{name: "comparison tolerations", opts: Options{TaintTolerationComparisonOperators: true}, ds: withSpec(func(s *corev1.PodSpec) {
 			s.Tolerations = append(s.Tolerations, corev1.Toleration{Key: "k", Operator: corev1.TolerationOpGt, Value: "3"})
 		})},

@@ -57,8 +57,8 @@ import (
 //     present, is a base-10 int64 (not an API rule: kube-controller-manager
 //     silently ignores it otherwise).
 //
-// Errors come in the order above, then by field path within a rule. A nil ds
-// gives a single Required error with a nil path.
+// Errors come in the order of the rules above. A nil ds gives a single
+// Required error with a nil path.
 func Validate(ds *appsv1.DaemonSet) field.ErrorList {
 	if ds == nil {
 		return field.ErrorList{field.Required(nil, "a DaemonSet is required")}
