@@ -141,8 +141,8 @@ func claimedPods(s plan.Snapshot) []*corev1.Pod {
 			continue
 		}
 		ref := metav1.GetControllerOf(pod)
-		if ref != nil && ref.UID != ds.UID {
-			continue
+		if ref != nil && (ref.Kind != "DaemonSet" || ref.Name != ds.Name || ref.UID != ds.UID) {
+			continue // the pod index (FilterPodsByOwner) holds it under another owner
 		}
 		if ref == nil && pod.DeletionTimestamp != nil {
 			continue // orphans being deleted are not adopted
@@ -1109,7 +1109,8 @@ func (m *machine) converge() (int, error) {
 // exactly one live pod, available and (RollingUpdate) of the current
 // revision; no other node has one, no terminal pod is left; kubectl's
 // rollout status says the rollout is done; and at most
-// revisionHistoryLimit old revisions remain.
+// revisionHistoryLimit old revisions remain, or as many as pods still
+// carry (cleanupHistory never deletes a revision whose hash a pod carries).
 //
 // Exceptions: on a node with an untolerated NoSchedule taint only
 // (ShouldContinueRunning without ShouldRun) a pod may stay, as
@@ -1159,14 +1160,23 @@ func checkFixpoint(c *model.Cluster, opts plan.Options, p plan.Plan) error {
 		if err != nil || !rs.Done {
 			errs = append(errs, fmt.Errorf("rollout status not done: %q, %v (status %+v)", rs.Message, err, c.DaemonSet.Status))
 		}
-		old := 0
-		for _, r := range c.Revisions {
-			if metav1.IsControlledBy(r, c.DaemonSet) && r.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] != p.Hash {
-				old++
+		carried := map[string]bool{}
+		for _, pods := range v.pods {
+			for _, pod := range pods {
+				carried[pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]] = true
 			}
 		}
-		if limit := *c.DaemonSet.Spec.RevisionHistoryLimit; old > int(limit) {
-			errs = append(errs, fmt.Errorf("%d old revisions remain, revisionHistoryLimit %d", old, limit))
+		old, kept := 0, 0
+		for _, r := range c.Revisions {
+			if h := r.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]; metav1.IsControlledBy(r, c.DaemonSet) && h != p.Hash {
+				old++
+				if carried[h] {
+					kept++
+				}
+			}
+		}
+		if limit := int(*c.DaemonSet.Spec.RevisionHistoryLimit); old > max(limit, kept) {
+			errs = append(errs, fmt.Errorf("%d old revisions remain (%d carried by pods), revisionHistoryLimit %d", old, kept, limit))
 		}
 	}
 	return errors.Join(errs...)
@@ -1245,11 +1255,35 @@ func randomSnapshot(t *rapid.T) (plan.Snapshot, plan.Options) {
 			if rapid.IntRange(0, 4).Draw(t, "unscheduled") == 0 {
 				dstest.Unscheduled(name)(pod)
 			}
-			if rapid.IntRange(0, 6).Draw(t, "orphan") == 0 {
+			switch rapid.IntRange(0, 12).Draw(t, "owner") {
+			case 0:
 				pod.OwnerReferences = nil
+			case 1:
+				pod.OwnerReferences[0].UID = "other-uid" // another DaemonSet of the same name, since deleted
+			case 2:
+				pod.Namespace = "other"
 			}
 			s.Pods = append(s.Pods, pod)
 		}
+	}
+	// Revisions: none (the plan creates the current one), the current one,
+	// or also one of the old template's, with both numbering orders.
+	switch rapid.IntRange(0, 2).Draw(t, "revisions") {
+	case 2:
+		old := ds.DeepCopy()
+		model.TemplateDesc{Tag: "v0", LogLevel: "info"}.Apply(&old.Spec.Template.Spec)
+		r, err := revision.New(old, rapid.Int64Range(1, 3).Draw(t, "oldRevision"))
+		if err != nil {
+			t.Fatalf("revision.New: %v", err)
+		}
+		s.Revisions = append(s.Revisions, r)
+		fallthrough
+	case 1:
+		r, err := revision.New(ds, 2)
+		if err != nil {
+			t.Fatalf("revision.New: %v", err)
+		}
+		s.Revisions = append(s.Revisions, r)
 	}
 	return s, opts
 }
@@ -1258,7 +1292,8 @@ func randomSnapshot(t *rapid.T) (plan.Snapshot, plan.Options) {
 // random snapshot.
 func snapshotProperty(t *rapid.T) {
 	s, opts := randomSnapshot(t)
-	shuffled := permuted(s, drawOrder(t, len(s.Nodes), "nodeOrder"), drawOrder(t, len(s.Pods), "podOrder"), nil)
+	shuffled := permuted(s, drawOrder(t, len(s.Nodes), "nodeOrder"), drawOrder(t, len(s.Pods), "podOrder"),
+		drawOrder(t, len(s.Revisions), "revisionOrder"))
 	p, err := checkPure(plan.New, s, shuffled, opts)
 	if err == nil {
 		err = allChecks.run(s, opts, p)
