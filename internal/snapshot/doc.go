@@ -24,5 +24,8 @@
 // [Normalize] and [NormalizeObject] return protobuf round trips of objects:
 // kube-controller-manager receives objects as protobuf, so explicit empty
 // lists and maps (`args: []`) arrive as nil. That matters for revision
-// hashes, which hash the Go value. Neither function mutates its input.
+// hashes, which hash the Go value. The protobuf encoding carries no
+// apiVersion and kind, so normalized objects have an empty TypeMeta, like
+// the objects kube-controller-manager's informers hand out. Neither
+// function mutates its input.
 package snapshot
