@@ -37,4 +37,8 @@
 // from limits, enableServiceLinks, hostNetwork host ports, the gated
 // pod-level resource and probe protocol defaults, and the negative
 // terminationGracePeriodSeconds fix.
+//
+// Parity with the oracle is tested in package fixture on every golden
+// fixture: the changed paths equal the oracle's input.defaultedPaths, and
+// the defaulted, normalized template hashes as upstream's ComputeHash did.
 package apidefault
