@@ -81,8 +81,10 @@ type History struct {
 	Old []*appsv1.ControllerRevision
 	// Create holds the revision to create (at most one).
 	Create []*appsv1.ControllerRevision
-	// Update holds the revisions to update, each with its final content
-	// (label fix and renumbering merged), sorted by name.
+	// Update holds the revision updates in the order KCM sends them, each
+	// with the content written; a revision whose missing label is added and
+	// which is then renumbered appears twice (label fix, then renumbering).
+	// Sorted by name, then revision number.
 	Update []*appsv1.ControllerRevision
 	// Delete names the duplicate current revisions to delete, sorted.
 	Delete []string
@@ -198,6 +200,7 @@ func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, cla
 	}
 
 	updates := make(map[string]*appsv1.ControllerRevision)
+	var relabelled []*appsv1.ControllerRevision // label fixes followed by a renumbering
 	var current []*appsv1.ControllerRevision
 	for _, r := range claimed {
 		if _, ok := r.Labels[LabelKey]; !ok {
@@ -270,9 +273,12 @@ func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, cla
 			}
 		}
 		if keep.Revision < next {
-			if _, copied := updates[keep.Name]; !copied {
-				keep = keep.DeepCopy()
+			// KCM renumbers with a second update, after the label fix if
+			// there was one: both writes are reported.
+			if fixed, ok := updates[keep.Name]; ok {
+				relabelled = append(relabelled, fixed)
 			}
+			keep = keep.DeepCopy()
 			keep.Revision = next
 			updates[keep.Name] = keep
 		}
@@ -294,7 +300,15 @@ func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, cla
 	for _, r := range updates {
 		h.Update = append(h.Update, r)
 	}
-	slices.SortFunc(h.Update, func(a, b *appsv1.ControllerRevision) int { return cmp.Compare(a.Name, b.Name) })
+	h.Update = append(h.Update, relabelled...)
+	// By name; a revision updated twice lists its writes in order
+	// (lower revision number first).
+	slices.SortFunc(h.Update, func(a, b *appsv1.ControllerRevision) int {
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Revision, b.Revision)
+	})
 	slices.Sort(h.Delete)
 	slices.SortStableFunc(h.PodPatches, func(a, b PodPatch) int { return cmp.Compare(a.Pod, b.Pod) })
 	return h, nil
