@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -332,18 +333,28 @@ func (r *recorder) Failed() bool                 { return r.failed }
 var brokenShrinkTime = flag.Duration("invariants.shrinktime", 2*time.Second,
 	"rapid shrink time for each broken planner in TestInvariantBrokenPlanners")
 
+// setFlag sets a flag for the rest of the test.
+func setFlag(t *testing.T, name, value string) {
+	f := flag.Lookup(name)
+	old := f.Value.String()
+	if err := f.Value.Set(value); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Value.Set(old) })
+}
+
 // TestInvariantBrokenPlanners runs the state machine against every broken
 // planner, with only the invariant meant to catch it, and expects rapid to
-// find a counterexample; it logs the shrunk one. Shrinking is limited to
+// find a counterexample; it logs the shrunk one. Each search runs up to
+// 1000 checks (more with a larger -rapid.checks; it stops at the first
+// failure, usually within a few dozen), and shrinking is limited to
 // -invariants.shrinktime per planner.
 func TestInvariantBrokenPlanners(t *testing.T) {
 	t.Chdir(t.TempDir()) // rapid writes fail files under ./testdata
-	shrink := flag.Lookup("rapid.shrinktime")
-	old := shrink.Value.String()
-	if err := shrink.Value.Set(brokenShrinkTime.String()); err != nil {
-		t.Fatal(err)
+	setFlag(t, "rapid.shrinktime", brokenShrinkTime.String())
+	if checks, _ := strconv.Atoi(flag.Lookup("rapid.checks").Value.String()); checks < 1000 {
+		setFlag(t, "rapid.checks", "1000")
 	}
-	t.Cleanup(func() { _ = shrink.Value.Set(old) })
 	for _, b := range brokenPlanners {
 		t.Run(b.name, func(t *testing.T) {
 			r := &recorder{name: t.Name()}

@@ -565,10 +565,11 @@ func checkPlacement(v *view) error {
 // generation (kept as it was while expectations are pending). A plan that
 // says the status is unchanged must have the stored counters.
 //
-// Exception: a sync that fails to find its current revision computes no
-// status.
+// Exception: a sync that fails to find its current revision, or to list
+// the DaemonSet's pods (FilterPodsByOwner needs a namespace, name and UID),
+// computes no status.
 func checkStatusArithmetic(v *view) error {
-	if v.p.Hash == "" && v.p.Err != nil {
+	if v.p.Err != nil && (v.p.Hash == "" || v.ds.Namespace == "" || v.ds.Name == "" || v.ds.UID == "") {
 		return nil
 	}
 	st := v.p.Status
@@ -910,7 +911,8 @@ func (m *machine) nodeAction(t *rapid.T) {
 
 func (m *machine) podAction(t *rapid.T) {
 	m.changed()
-	op := rapid.SampledFrom([]string{"ready", "ready", "readyAll", "notReady", "failed", "succeeded", "startDeleting", "finishDeleting", "orphan"}).Draw(t, "podOp")
+	op := rapid.SampledFrom([]string{"ready", "ready", "readyAll", "notReady", "failed", "succeeded", "startDeleting", "finishDeleting",
+		"orphan", "unlabel"}).Draw(t, "podOp")
 	if op == "readyAll" {
 		for _, p := range m.c.Pods {
 			m.c.SetReady(p.Name, true)
@@ -938,6 +940,8 @@ func (m *machine) podAction(t *rapid.T) {
 		m.c.FinishDeleting(pod)
 	case "orphan":
 		ok = m.c.Orphan(pod)
+	case "unlabel":
+		ok = m.c.Unlabel(pod, "app")
 	}
 	if !ok {
 		t.Skip("not applicable")

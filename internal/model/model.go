@@ -341,6 +341,21 @@ func (c *Cluster) Orphan(name string) bool {
 	return true
 }
 
+// Unlabel removes the label key from the pod named name, as a user
+// relabelling a pod out of the DaemonSet's selector (the DaemonSet then
+// releases it).
+func (c *Cluster) Unlabel(name, key string) bool {
+	p := c.Pod(name)
+	if p == nil {
+		return false
+	}
+	if _, ok := p.Labels[key]; !ok {
+		return false
+	}
+	delete(p.Labels, key)
+	return true
+}
+
 // Settle is the end of churn: deletions finish, the pod garbage collector
 // and the scheduler run, every pod that is not terminal becomes ready, and
 // the clock moves past minReadySeconds and every failed-pod backoff.
