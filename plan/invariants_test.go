@@ -7,16 +7,16 @@ package plan_test
 // Each invariant is a named check function over a view (a snapshot, the
 // options and the plan made for it) returning an error that says what is
 // wrong, so table tests call them directly (invariants_cases_test.go).
-// The checks do not use packages rollout or status: they recompute what
-// they need from package placement (the node decisions, pod readiness and
-// availability) and from kube-controller-manager v1.37.2's rules, cited at
-// each exception.
+// The checks do not use packages rollout or status (but for kubectl's
+// rollout verdict at the fixpoint): they recompute what they need from
+// package placement (the node decisions, pod readiness and availability)
+// and from kube-controller-manager v1.37.2's rules, cited at each
+// exception.
 
 import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -1310,11 +1310,4 @@ func snapshotProperty(t *rapid.T) {
 // TestInvariantSnapshot checks the plan invariants on random snapshots.
 func TestInvariantSnapshot(t *testing.T) {
 	rapid.Check(t, snapshotProperty)
-}
-
-// shuffledSnapshot returns s reordered by a seeded random permutation (for
-// table tests, which have no rapid.T to draw from).
-func shuffledSnapshot(s plan.Snapshot, seed uint64) plan.Snapshot {
-	r := rand.New(rand.NewPCG(seed, seed))
-	return permuted(s, r.Perm(len(s.Nodes)), r.Perm(len(s.Pods)), r.Perm(len(s.Revisions)))
 }
