@@ -33,7 +33,7 @@ import (
 // property).
 type brokenPlanner struct {
 	name      string
-	pl        planner
+	pl        planFunc
 	invariant string
 }
 
@@ -52,14 +52,14 @@ var brokenPlanners = []brokenPlanner{
 
 // checksFor returns the checks that isolate one invariant (the others
 // would catch some broken planners first).
-func checksFor(name string) checks {
+func checksFor(name string) checkSet {
 	switch name {
 	case "Pure":
-		return checks{pure: true}
+		return checkSet{pure: true}
 	case "Convergence":
-		return checks{converge: true}
+		return checkSet{converge: true}
 	}
-	return checks{invariants: []invariant{invariantNamed(name)}}
+	return checkSet{invariants: []invariant{invariantNamed(name)}}
 }
 
 // oldPods returns the live claimed pods of s on existing nodes that do not
@@ -71,7 +71,7 @@ func oldPods(s plan.Snapshot, hash string) map[string][]*corev1.Pod {
 	}
 	out := map[string][]*corev1.Pod{}
 	for _, pod := range claimedPods(s) {
-		if !live(pod) || pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == hash {
+		if !isLive(pod) || pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == hash {
 			continue
 		}
 		if node, err := placement.TargetNodeName(pod); err == nil && exists[node] {
@@ -105,7 +105,7 @@ func rollingOnly(p plan.Plan) bool {
 }
 
 func hasSurge(ds *appsv1.DaemonSet, desired int) bool {
-	s, _ := budgets(ds, desired)
+	s, _ := rollingBudgets(ds, desired)
 	return s > 0
 }
 
@@ -148,7 +148,7 @@ func deleteOldBeforeNewAvailable(s plan.Snapshot, opts plan.Options) plan.Plan {
 	}
 	old := oldPods(s, p.Hash)
 	for _, pod := range claimedPods(s) {
-		if !live(pod) || pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] != p.Hash {
+		if !isLive(pod) || pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] != p.Hash {
 			continue
 		}
 		node, _ := placement.TargetNodeName(pod)
@@ -198,7 +198,7 @@ func ignoreMaxSurge(s plan.Snapshot, opts plan.Options) plan.Plan {
 	}
 	hasNew := map[string]bool{}
 	for _, pod := range claimedPods(s) {
-		if live(pod) && pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == p.Hash {
+		if isLive(pod) && pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == p.Hash {
 			node, _ := placement.TargetNodeName(pod)
 			hasNew[node] = true
 		}
@@ -384,30 +384,30 @@ func reversedOrder(n int, _ string) []int {
 	return order
 }
 
-// verify checks one invariant (or "Pure", or "Convergence") for the plan
+// verifyInvariant checks one invariant (or "Pure", or "Convergence") for the plan
 // pl makes for s; invariant 5 compares s with its reversal, convergence
 // starts a model cluster from s.
-func verify(pl planner, name string, s plan.Snapshot, opts plan.Options) error {
+func verifyInvariant(pl planFunc, name string, s plan.Snapshot, opts plan.Options) error {
 	switch name {
 	case "Pure":
 		_, err := checkPure(pl, s, permuted(s, reversedOrder(len(s.Nodes), ""), reversedOrder(len(s.Pods), ""),
 			reversedOrder(len(s.Revisions), "")), opts)
 		return err
 	case "Convergence":
-		m := &machine{pl: pl, opts: opts, c: model.FromSnapshot(s), checks: checks{converge: true}, reorder: reversedOrder}
+		m := &machine{pl: pl, opts: opts, c: model.FromSnapshot(s), checks: checkSet{converge: true}, reorder: reversedOrder}
 		_, err := m.converge()
 		return err
 	}
-	return checksFor(name).run(s, opts, pl(deepCopy(s), opts))
+	return checksFor(name).run(s, opts, pl(deepCopySnapshot(s), opts))
 }
 
-// verifyAll checks everything for plan.New: every invariant, invariant 5
+// verifyEverything checks everything for plan.New: every invariant, invariant 5
 // and convergence (with every check on the way).
-func verifyAll(s plan.Snapshot, opts plan.Options) error {
+func verifyEverything(s plan.Snapshot, opts plan.Options) error {
 	if err := allChecks.run(s, opts, plan.New(s, opts)); err != nil {
 		return err
 	}
-	if err := verify(plan.New, "Pure", s, opts); err != nil {
+	if err := verifyInvariant(plan.New, "Pure", s, opts); err != nil {
 		return err
 	}
 	m := &machine{pl: plan.New, opts: opts, c: model.FromSnapshot(s), checks: allChecks, reorder: reversedOrder}
@@ -420,9 +420,9 @@ func verifyAll(s plan.Snapshot, opts plan.Options) error {
 // step; the DaemonSet is model's "agent" with the given strategy, just
 // changed from LOG_LEVEL info to debug.
 
-const oldHash = "7bccf7fbdd" // the hash of the template with LOG_LEVEL info
+const oldTemplateHash = "7bccf7fbdd" // the hash of the template with LOG_LEVEL info
 
-func agent(strategy string, mods ...func(*appsv1.DaemonSet)) *appsv1.DaemonSet {
+func agentDS(strategy string, mods ...func(*appsv1.DaemonSet)) *appsv1.DaemonSet {
 	d := model.DaemonSetDesc{
 		Template:             model.TemplateDesc{Tag: "v1", LogLevel: "debug"},
 		RevisionHistoryLimit: 10,
@@ -439,7 +439,7 @@ func agent(strategy string, mods ...func(*appsv1.DaemonSet)) *appsv1.DaemonSet {
 	return ds
 }
 
-func currentHash(ds *appsv1.DaemonSet) string { return revision.Hash(&ds.Spec.Template, nil) }
+func templateHash(ds *appsv1.DaemonSet) string { return revision.Hash(&ds.Spec.Template, nil) }
 
 // runningPod is a pod of ds on node with hash, created and ready since at.
 func runningPod(ds *appsv1.DaemonSet, name, node, hash string, at time.Time) *corev1.Pod {
@@ -451,7 +451,7 @@ func pendingPod(ds *appsv1.DaemonSet, name, node, hash string, at time.Time) *co
 	return dstest.Pod(ds, name, node, hash, dstest.Created(at), dstest.ReadySince(at), dstest.Phase(corev1.PodPending), dstest.NotReady)
 }
 
-func bareNode(name string, taints ...string) *corev1.Node {
+func plainNode(name string, taints ...string) *corev1.Node {
 	return model.NodeDesc{Name: name, Taints: taints}.Node()
 }
 
@@ -477,11 +477,11 @@ func TestInvariantCounterexamples(t *testing.T) {
 		name:   "TwoOldAvailablePodsBudgetOne",
 		broken: "IgnoreMaxUnavailable",
 		snap: func() plan.Snapshot {
-			ds := agent("1/0")
+			ds := agentDS("1/0")
 			return plan.Snapshot{DaemonSet: ds, Now: at(2),
-				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-1")},
-				Pods: []*corev1.Pod{runningPod(ds, "agent-575sk", "cp-0", oldHash, at(1)),
-					runningPod(ds, "agent-9wwpm", "node-1", oldHash, at(1))}}
+				Nodes: []*corev1.Node{plainNode("cp-0"), plainNode("node-1")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-575sk", "cp-0", oldTemplateHash, at(1)),
+					runningPod(ds, "agent-9wwpm", "node-1", oldTemplateHash, at(1))}}
 		},
 	}, {
 		// With maxSurge 1 the node runs its available old pod and a new pod
@@ -489,39 +489,39 @@ func TestInvariantCounterexamples(t *testing.T) {
 		name:   "SurgedNodeWithPendingNewPod",
 		broken: "DeleteOldBeforeNewAvailable",
 		snap: func() plan.Snapshot {
-			ds := agent("1/1")
+			ds := agentDS("1/1")
 			return plan.Snapshot{DaemonSet: ds, Now: at(2),
-				Nodes: []*corev1.Node{bareNode("cp-0")},
-				Pods: []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldHash, at(1)),
-					pendingPod(ds, "agent-9wwpm", "cp-0", currentHash(ds), at(2))}}
+				Nodes: []*corev1.Node{plainNode("cp-0")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldTemplateHash, at(1)),
+					pendingPod(ds, "agent-9wwpm", "cp-0", templateHash(ds), at(2))}}
 		},
 	}, {
 		// Without surge an old pod is replaced by deleting it first.
 		name:   "OneOldReadyPodWithoutSurge",
 		broken: "CreateNextToOldWithoutSurge",
 		snap: func() plan.Snapshot {
-			ds := agent("1/0")
+			ds := agentDS("1/0")
 			return plan.Snapshot{DaemonSet: ds, Now: at(0),
-				Nodes: []*corev1.Node{bareNode("cp-0")},
-				Pods:  []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldHash, at(0))}}
+				Nodes: []*corev1.Node{plainNode("cp-0")},
+				Pods:  []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldTemplateHash, at(0))}}
 		},
 	}, {
 		// maxSurge 1 allows one surge at a time over two available old pods.
 		name:   "TwoOldAvailablePodsSurgeOne",
 		broken: "IgnoreMaxSurge",
 		snap: func() plan.Snapshot {
-			ds := agent("1/1")
+			ds := agentDS("1/1")
 			return plan.Snapshot{DaemonSet: ds, Now: at(2),
-				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-1")},
-				Pods: []*corev1.Pod{runningPod(ds, "agent-575sk", "cp-0", oldHash, at(1)),
-					runningPod(ds, "agent-9wwpm", "node-1", oldHash, at(1))}}
+				Nodes: []*corev1.Node{plainNode("cp-0"), plainNode("node-1")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-575sk", "cp-0", oldTemplateHash, at(1)),
+					runningPod(ds, "agent-9wwpm", "node-1", oldTemplateHash, at(1))}}
 		},
 	}, {
 		// The node has no kubernetes.io/os label, the template selects linux.
 		name:   "NodeWithoutOSLabel",
 		broken: "CreateWherePlacementForbids",
 		snap: func() plan.Snapshot {
-			return plan.Snapshot{DaemonSet: agent("OnDelete", linuxOnly), Now: at(0), Nodes: []*corev1.Node{bareNode("cp-0")}}
+			return plan.Snapshot{DaemonSet: agentDS("OnDelete", linuxOnly), Now: at(0), Nodes: []*corev1.Node{plainNode("cp-0")}}
 		},
 	}, {
 		// node-5 was re-registered without labels and not ready: its pod no
@@ -529,9 +529,9 @@ func TestInvariantCounterexamples(t *testing.T) {
 		name:   "NotReadyNodeOutOfSelector",
 		broken: "SkipDeletesOnTaintedNodes",
 		snap: func() plan.Snapshot {
-			ds := agent("1/0", linuxOnly)
+			ds := agentDS("1/0", linuxOnly)
 			return plan.Snapshot{DaemonSet: ds, Now: at(2),
-				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-5", "node.kubernetes.io/not-ready:NoExecute")},
+				Nodes: []*corev1.Node{plainNode("cp-0"), plainNode("node-5", "node.kubernetes.io/not-ready:NoExecute")},
 				Pods:  []*corev1.Pod{runningPod(ds, "agent-575sk", "node-5", "56fd976fbb", at(1))}}
 		},
 	}, {
@@ -540,12 +540,12 @@ func TestInvariantCounterexamples(t *testing.T) {
 		name:   "ReadyPodsWithinMinReadySeconds",
 		broken: "AvailableCountsReady",
 		snap: func() plan.Snapshot {
-			ds := agent("1/0", minReady30)
+			ds := agentDS("1/0", minReady30)
 			return plan.Snapshot{DaemonSet: ds, Now: at(1),
-				Nodes: []*corev1.Node{bareNode("node-1"), bareNode("node-2"), bareNode("node-4")},
-				Pods: []*corev1.Pod{runningPod(ds, "agent-9wwpm", "cp-0", oldHash, at(0)),
-					runningPod(ds, "agent-fpqlp", "node-1", oldHash, at(0)),
-					runningPod(ds, "agent-kgkhr", "node-2", oldHash, at(0))}}
+				Nodes: []*corev1.Node{plainNode("node-1"), plainNode("node-2"), plainNode("node-4")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-9wwpm", "cp-0", oldTemplateHash, at(0)),
+					runningPod(ds, "agent-fpqlp", "node-1", oldTemplateHash, at(0)),
+					runningPod(ds, "agent-kgkhr", "node-2", oldTemplateHash, at(0))}}
 		},
 	}, {
 		// Two replacement candidates, budget one: which one goes must not
@@ -553,21 +553,21 @@ func TestInvariantCounterexamples(t *testing.T) {
 		name:   "TwoCandidatesBudgetOne",
 		broken: "ReplaceInInputOrder",
 		snap: func() plan.Snapshot {
-			ds := agent("1/0")
+			ds := agentDS("1/0")
 			return plan.Snapshot{DaemonSet: ds, Now: at(5),
-				Nodes: []*corev1.Node{bareNode("node-1"), bareNode("node-2")},
-				Pods: []*corev1.Pod{runningPod(ds, "agent-gwdr7", "node-1", oldHash, at(3)),
-					runningPod(ds, "agent-znx5x", "node-2", oldHash, at(3))}}
+				Nodes: []*corev1.Node{plainNode("node-1"), plainNode("node-2")},
+				Pods: []*corev1.Pod{runningPod(ds, "agent-gwdr7", "node-1", oldTemplateHash, at(3)),
+					runningPod(ds, "agent-znx5x", "node-2", oldTemplateHash, at(3))}}
 		},
 	}, {
 		// The pod list is not in name order; planning must leave it so.
 		name:   "PodsNotInNameOrder",
 		broken: "SortsInputInPlace",
 		snap: func() plan.Snapshot {
-			ds := agent("1/0")
-			h := currentHash(ds)
+			ds := agentDS("1/0")
+			h := templateHash(ds)
 			return plan.Snapshot{DaemonSet: ds, Now: at(1),
-				Nodes: []*corev1.Node{bareNode("cp-0"), bareNode("node-1")},
+				Nodes: []*corev1.Node{plainNode("cp-0"), plainNode("node-1")},
 				Pods: []*corev1.Pod{runningPod(ds, "agent-9wwpm", "node-1", h, at(0)),
 					runningPod(ds, "agent-575sk", "cp-0", h, at(0))}}
 		},
@@ -577,14 +577,14 @@ func TestInvariantCounterexamples(t *testing.T) {
 		name:   "OneOldPodAfterTemplateChange",
 		broken: "NeverReplaceAvailable",
 		snap: func() plan.Snapshot {
-			ds := agent("1/0")
+			ds := agentDS("1/0")
 			return plan.Snapshot{DaemonSet: ds, Now: at(1),
-				Nodes: []*corev1.Node{bareNode("cp-0")},
-				Pods:  []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldHash, at(0))}}
+				Nodes: []*corev1.Node{plainNode("cp-0")},
+				Pods:  []*corev1.Pod{runningPod(ds, "agent-xgcxh", "cp-0", oldTemplateHash, at(0))}}
 		},
 	}}
-	if h := currentHash(agent("OnDelete")); h == oldHash {
-		t.Fatalf("the template's hash is oldHash %s", h)
+	if h := templateHash(agentDS("OnDelete")); h == oldTemplateHash {
+		t.Fatalf("the template's hash is oldTemplateHash %s", h)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -597,10 +597,10 @@ func TestInvariantCounterexamples(t *testing.T) {
 			if b.pl == nil {
 				t.Fatalf("no broken planner %q", tc.broken)
 			}
-			if err := verifyAll(tc.snap(), plan.Options{}); err != nil {
+			if err := verifyEverything(tc.snap(), plan.Options{}); err != nil {
 				t.Errorf("plan.New fails:\n%v", err)
 			}
-			err := verify(b.pl, b.invariant, tc.snap(), plan.Options{})
+			err := verifyInvariant(b.pl, b.invariant, tc.snap(), plan.Options{})
 			if err == nil {
 				t.Errorf("%s passes %s, want it caught", b.name, b.invariant)
 			} else {

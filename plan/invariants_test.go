@@ -40,8 +40,8 @@ import (
 	"github.com/dsplan/dsplan/status"
 )
 
-// planner is plan.New or a deliberately broken variant of it.
-type planner func(plan.Snapshot, plan.Options) plan.Plan
+// planFunc is plan.New or a deliberately broken variant of it.
+type planFunc func(plan.Snapshot, plan.Options) plan.Plan
 
 // view is one plan with the facts about its snapshot that the invariants
 // need, computed without package plan.
@@ -96,7 +96,7 @@ func newView(s plan.Snapshot, opts plan.Options, p plan.Plan) *view {
 		}
 	}
 	for _, pod := range claimedPods(s) {
-		if pod.DeletionTimestamp != nil && terminal(pod) {
+		if pod.DeletionTimestamp != nil && isTerminal(pod) {
 			continue
 		}
 		node, err := placement.TargetNodeName(pod)
@@ -119,8 +119,8 @@ func newView(s plan.Snapshot, opts plan.Options, p plan.Plan) *view {
 	for _, c := range p.Creates {
 		v.created[c.Node]++
 	}
-	v.maxSurge, v.maxUnavailable = budgets(ds, v.desired)
-	surgeOne, _ := budgets(ds, 1)
+	v.maxSurge, v.maxUnavailable = rollingBudgets(ds, v.desired)
+	surgeOne, _ := rollingBudgets(ds, 1)
 	v.surge = surgeOne > 0
 	return v
 }
@@ -152,10 +152,10 @@ func claimedPods(s plan.Snapshot) []*corev1.Pod {
 	return out
 }
 
-// budgets returns maxSurge and maxUnavailable scaled to desired (rounding
+// rollingBudgets returns maxSurge and maxUnavailable scaled to desired (rounding
 // up), with kube-controller-manager's fallback to maxUnavailable 1 when
 // both are 0 and some node is desired. Other strategies have no budget.
-func budgets(ds *appsv1.DaemonSet, desired int) (maxSurge, maxUnavailable int) {
+func rollingBudgets(ds *appsv1.DaemonSet, desired int) (maxSurge, maxUnavailable int) {
 	ru := ds.Spec.UpdateStrategy.RollingUpdate
 	if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || ru == nil {
 		return 0, 0
@@ -177,13 +177,13 @@ func budgets(ds *appsv1.DaemonSet, desired int) (maxSurge, maxUnavailable int) {
 	return maxSurge, maxUnavailable
 }
 
-func terminal(pod *corev1.Pod) bool {
+func isTerminal(pod *corev1.Pod) bool {
 	return pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
 }
 
-// live reports whether a pod runs or will run: not being deleted and not
+// isLive reports whether a pod runs or will run: not being deleted and not
 // terminal.
-func live(pod *corev1.Pod) bool { return pod.DeletionTimestamp == nil && !terminal(pod) }
+func isLive(pod *corev1.Pod) bool { return pod.DeletionTimestamp == nil && !isTerminal(pod) }
 
 func (v *view) available(pod *corev1.Pod) bool {
 	return placement.IsPodAvailable(pod, v.ds.Spec.MinReadySeconds, v.s.Now)
@@ -198,7 +198,7 @@ func (v *view) isNew(pod *corev1.Pod) bool {
 func (v *view) liveBefore(node string) []*corev1.Pod {
 	var out []*corev1.Pod
 	for _, pod := range v.pods[node] {
-		if live(pod) {
+		if isLive(pod) {
 			out = append(out, pod)
 		}
 	}
@@ -222,7 +222,7 @@ func (v *view) liveAfter(node string) ([]*corev1.Pod, int) {
 // the current revision (kube-controller-manager returns before manage).
 func (v *view) stopped() bool { return v.s.PendingExpectations || v.p.Hash == "" }
 
-func names(pods []*corev1.Pod) string {
+func podNames(pods []*corev1.Pod) string {
 	var out []string
 	for _, p := range pods {
 		out = append(out, p.Name)
@@ -344,7 +344,7 @@ func checkPodsPerNode(v *view) error {
 		before := v.pods[c.Node]
 		if !v.surge {
 			if len(before) > 0 {
-				errs = append(errs, fmt.Errorf("without surge, create on node %s which has pods %s", c.Node, names(before)))
+				errs = append(errs, fmt.Errorf("without surge, create on node %s which has pods %s", c.Node, podNames(before)))
 			}
 			continue
 		}
@@ -365,9 +365,9 @@ func checkPodsPerNode(v *view) error {
 		total := len(kept) + created
 		switch {
 		case !v.surge && total > 1:
-			errs = append(errs, fmt.Errorf("without surge, node %s keeps live pods %s and gets %d new", node, names(kept), created))
+			errs = append(errs, fmt.Errorf("without surge, node %s keeps live pods %s and gets %d new", node, podNames(kept), created))
 		case v.surge && total > 2:
-			errs = append(errs, fmt.Errorf("with surge, node %s keeps live pods %s and gets %d new: more than two", node, names(kept), created))
+			errs = append(errs, fmt.Errorf("with surge, node %s keeps live pods %s and gets %d new: more than two", node, podNames(kept), created))
 		case v.surge && total == 2:
 			newCount := created
 			for _, pod := range kept {
@@ -376,7 +376,7 @@ func checkPodsPerNode(v *view) error {
 				}
 			}
 			if newCount != 1 {
-				errs = append(errs, fmt.Errorf("with surge, node %s keeps live pods %s and gets %d new: %d of the current revision, want one old and one new", node, names(kept), created, newCount))
+				errs = append(errs, fmt.Errorf("with surge, node %s keeps live pods %s and gets %d new: %d of the current revision, want one old and one new", node, podNames(kept), created, newCount))
 			}
 		}
 	}
@@ -476,7 +476,7 @@ func checkUnavailability(v *view) error {
 				pod = p
 			}
 		}
-		if pod == nil || !live(pod) || !v.available(pod) {
+		if pod == nil || !isLive(pod) || !v.available(pod) {
 			continue
 		}
 		if d.Reason == plan.DeleteExcess {
@@ -495,7 +495,7 @@ func checkUnavailability(v *view) error {
 		kept, _ := v.liveAfter(d.Node)
 		if !slices.ContainsFunc(kept, func(p *corev1.Pod) bool { return v.isNew(p) && v.available(p) }) {
 			errs = append(errs, fmt.Errorf("with maxSurge %d, deleting available pod %s (%s) on desired node %s before an available replacement: the node keeps %s",
-				v.maxSurge, pod.Name, d.Reason, d.Node, names(kept)))
+				v.maxSurge, pod.Name, d.Reason, d.Node, podNames(kept)))
 		}
 	}
 	return errors.Join(errs...)
@@ -512,7 +512,7 @@ func (v *view) checkExcess(pod *corev1.Pod, node string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("Excess delete of available pod %s on node %s, but the node keeps no older pod of its kind (pods %s)", pod.Name, node, names(v.pods[node]))
+	return fmt.Errorf("Excess delete of available pod %s on node %s, but the node keeps no older pod of its kind (pods %s)", pod.Name, node, podNames(v.pods[node]))
 }
 
 // checkPlacement (invariant 3): no create on a node where the DaemonSet
@@ -646,9 +646,9 @@ func samePlan(p, q plan.Plan) bool {
 // snapshotCmp compares snapshots, objects by value.
 var snapshotCmp = cmp.Options{cmpopts.EquateEmpty()}
 
-// deepCopy copies a snapshot, objects included, keeping nil and empty
+// deepCopySnapshot copies a snapshot, objects included, keeping nil and empty
 // lists apart.
-func deepCopy(s plan.Snapshot) plan.Snapshot {
+func deepCopySnapshot(s plan.Snapshot) plan.Snapshot {
 	c := s
 	c.DaemonSet = s.DaemonSet.DeepCopy()
 	c.Nodes = copyAll(s.Nodes, (*corev1.Node).DeepCopy)
@@ -660,13 +660,13 @@ func deepCopy(s plan.Snapshot) plan.Snapshot {
 	return c
 }
 
-func copyAll[T any](xs []T, deepCopy func(T) T) []T {
+func copyAll[T any](xs []T, clone func(T) T) []T {
 	if xs == nil {
 		return nil
 	}
 	out := make([]T, len(xs))
 	for i, x := range xs {
-		out[i] = deepCopy(x)
+		out[i] = clone(x)
 	}
 	return out
 }
@@ -705,10 +705,10 @@ func drawOrder(t *rapid.T, n int, label string) []int {
 // own deep copy, compared with the original afterwards) and checks that
 // neither input changed and that both plans are identical. It returns the
 // plan for s.
-func checkPure(pl planner, s, shuffled plan.Snapshot, opts plan.Options) (plan.Plan, error) {
+func checkPure(pl planFunc, s, shuffled plan.Snapshot, opts plan.Options) (plan.Plan, error) {
 	var errs []error
 	run := func(in plan.Snapshot, what string) plan.Plan {
-		before := deepCopy(in)
+		before := deepCopySnapshot(in)
 		p := pl(in, opts)
 		// reflect.DeepEqual is the fast path; DeepCopy keeps nil and empty
 		// apart, so it only fails on a real change.
@@ -727,17 +727,17 @@ func checkPure(pl planner, s, shuffled plan.Snapshot, opts plan.Options) (plan.P
 	return p, errors.Join(errs...)
 }
 
-// checks selects what the state machine verifies.
-type checks struct {
+// checkSet selects what the state machine verifies.
+type checkSet struct {
 	invariants []invariant
 	pure       bool // invariant 5
 	converge   bool // the convergence property at the end
 }
 
-var allChecks = checks{invariants: invariants, pure: true, converge: true}
+var allChecks = checkSet{invariants: invariants, pure: true, converge: true}
 
 // run checks plan p for s, stopping at the first invariant that fails.
-func (c checks) run(s plan.Snapshot, opts plan.Options, p plan.Plan) error {
+func (c checkSet) run(s plan.Snapshot, opts plan.Options, p plan.Plan) error {
 	v := newView(s, opts, p)
 	for _, inv := range c.invariants {
 		if err := inv.check(v); err != nil {
@@ -747,8 +747,8 @@ func (c checks) run(s plan.Snapshot, opts plan.Options, p plan.Plan) error {
 	return nil
 }
 
-// failure formats a failed check with the snapshot and plan.
-func failure(err error, s plan.Snapshot, p plan.Plan) string {
+// failureReport formats a failed check with the snapshot and plan.
+func failureReport(err error, s plan.Snapshot, p plan.Plan) string {
 	return fmt.Sprintf("%v\nsnapshot:\n%splan: %s", err, model.Describe(s), planString(p))
 }
 
@@ -772,10 +772,10 @@ func planString(p plan.Plan) string {
 
 // machine is the state machine: a model cluster, a planner and the checks.
 type machine struct {
-	pl     planner
+	pl     planFunc
 	opts   plan.Options
 	c      *model.Cluster
-	checks checks
+	checks checkSet
 	// checked is the checked plan for the current state, nil once an
 	// action may have changed it.
 	checked *plan.Plan
@@ -787,7 +787,7 @@ type machine struct {
 // nodes, optionally let the DaemonSet settle, then run random actions
 // (t.Repeat) checking the plan for the state after every step, and finally
 // stop the churn and check convergence.
-func stateMachine(pl planner, cs checks) func(*rapid.T) {
+func stateMachine(pl planFunc, cs checkSet) func(*rapid.T) {
 	return func(t *rapid.T) {
 		m := &machine{pl: pl, checks: cs, reorder: func(n int, label string) []int { return drawOrder(t, n, label) }}
 		ds := model.DaemonSet().Draw(t, "daemonSet")
@@ -846,7 +846,7 @@ func (m *machine) planCheckedFor(s plan.Snapshot) (plan.Plan, error) {
 		err = m.checks.run(s, m.opts, p)
 	}
 	if err != nil {
-		return p, errors.New(failure(err, s, p))
+		return p, errors.New(failureReport(err, s, p))
 	}
 	return p, nil
 }
@@ -1137,24 +1137,24 @@ func checkFixpoint(c *model.Cluster, opts plan.Options, p plan.Plan) error {
 		d, ok := v.exists[node]
 		pods := v.pods[node]
 		for _, pod := range pods {
-			if !live(pod) {
+			if !isLive(pod) {
 				errs = append(errs, fmt.Errorf("node %s keeps pod %s which is not live (%s)", node, pod.Name, model.PodString(pod, s.Now)))
 			}
 		}
 		switch {
 		case !ok && len(pods) > 0:
-			errs = append(errs, fmt.Errorf("vanished node %s keeps pods %s", node, names(pods)))
+			errs = append(errs, fmt.Errorf("vanished node %s keeps pods %s", node, podNames(pods)))
 		case !ok:
 		case d.ShouldRun && len(pods) != 1:
-			errs = append(errs, fmt.Errorf("desired node %s has pods %s, want exactly one", node, names(pods)))
+			errs = append(errs, fmt.Errorf("desired node %s has pods %s, want exactly one", node, podNames(pods)))
 		case d.ShouldRun && !v.available(pods[0]):
 			errs = append(errs, fmt.Errorf("desired node %s: pod %s is not available", node, model.PodString(pods[0], s.Now)))
 		case d.ShouldRun && rolling && !v.isNew(pods[0]):
 			errs = append(errs, fmt.Errorf("desired node %s: pod %s is not of the current revision %s", node, model.PodString(pods[0], s.Now), p.Hash))
 		case !d.ShouldRun && !d.ShouldContinueRunning && len(pods) > 0:
-			errs = append(errs, fmt.Errorf("node %s keeps pods %s where the DaemonSet may not run: %s", node, names(pods), d))
+			errs = append(errs, fmt.Errorf("node %s keeps pods %s where the DaemonSet may not run: %s", node, podNames(pods), d))
 		case !d.ShouldRun && len(pods) > 1:
-			errs = append(errs, fmt.Errorf("node %s keeps pods %s where the DaemonSet should not run: %s", node, names(pods), d))
+			errs = append(errs, fmt.Errorf("node %s keeps pods %s where the DaemonSet should not run: %s", node, podNames(pods), d))
 		case !d.ShouldRun && len(pods) == 1 && rolling && !v.isNew(pods[0]) && v.maxSurge+v.maxUnavailable > 0:
 			errs = append(errs, fmt.Errorf("node %s keeps old pod %s where the DaemonSet should not run: %s", node, pods[0].Name, d))
 		}
@@ -1250,7 +1250,7 @@ func randomSnapshot(t *rapid.T) (plan.Snapshot, plan.Options) {
 				dstest.Created(now.Add(-time.Duration(rapid.SampledFrom([]int{0, 5, 60, 60}).Draw(t, "age"))*time.Second)),
 				dstest.Phase(rapid.SampledFrom([]corev1.PodPhase{corev1.PodRunning, corev1.PodRunning, corev1.PodPending, corev1.PodFailed, corev1.PodSucceeded}).Draw(t, "phase")),
 				dstest.ReadySince(now.Add(-time.Duration(rapid.SampledFrom([]int{0, 3, 10, 60}).Draw(t, "readySeconds"))*time.Second)))
-			if terminal(pod) || !rapid.Bool().Draw(t, "ready") {
+			if isTerminal(pod) || !rapid.Bool().Draw(t, "ready") {
 				dstest.NotReady(pod)
 			}
 			if rapid.IntRange(0, 4).Draw(t, "deleting") == 0 {
@@ -1303,7 +1303,7 @@ func snapshotProperty(t *rapid.T) {
 		err = allChecks.run(s, opts, p)
 	}
 	if err != nil {
-		t.Fatalf("%s", failure(err, s, p))
+		t.Fatalf("%s", failureReport(err, s, p))
 	}
 }
 
