@@ -1,0 +1,43 @@
+package rollout_test
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/dsplan/dsplan/internal/dstest"
+	"github.com/dsplan/dsplan/rollout"
+)
+
+// ExampleBudgets scales the budgets of a DaemonSet to 95 nodes.
+func ExampleBudgets() {
+	ds := dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromString("90%"), intstr.FromInt32(0)))
+	b, err := rollout.Budgets(ds, 95)
+	fmt.Printf("%+v %v\n", b, err)
+
+	ds = dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromInt32(0), intstr.FromInt32(0)))
+	b, _ = rollout.Budgets(ds, 95)
+	fmt.Printf("%+v\n", b)
+	// Output:
+	// {Desired:95 MaxSurge:0 MaxUnavailable:86 Fallback:false} <nil>
+	// {Desired:95 MaxSurge:0 MaxUnavailable:1 Fallback:true}
+}
+
+// ExampleUpdate replaces old pods on three nodes with maxUnavailable 1:
+// the first candidate by node name goes.
+func ExampleUpdate() {
+	ds := dstest.DaemonSet("agent")
+	in := rollout.Input{DaemonSet: ds, Hash: "new-hash", Now: dstest.Epoch}
+	for _, node := range dstest.Nodes(3) {
+		in.Nodes = append(in.Nodes, nodePods(node, dstest.Pod(ds, "old-"+node.Name, node.Name, "old-hash")))
+	}
+	p, err := rollout.Update(in, rollout.Options{})
+	if err != nil {
+		panic(err)
+	}
+	for _, d := range p.Deletes {
+		fmt.Println("delete", d.Pod.Name, "on", d.Node, "because", d.Reason)
+	}
+	// Output:
+	// delete old-node-0000 on node-0000 because Replace
+}
