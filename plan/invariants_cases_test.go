@@ -330,7 +330,7 @@ func (r *recorder) FailNow()                     { r.failed = true }
 func (r *recorder) Fail()                        { r.failed = true }
 func (r *recorder) Failed() bool                 { return r.failed }
 
-var brokenShrinkTime = flag.Duration("invariants.shrinktime", 2*time.Second,
+var brokenShrinkTime = flag.Duration("invariants.shrinktime", time.Second,
 	"rapid shrink time for each broken planner in TestInvariantBrokenPlanners")
 
 // setFlag sets a flag for the rest of the test.
