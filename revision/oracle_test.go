@@ -328,26 +328,36 @@ func compareOutcome(t *testing.T, ds *appsv1.DaemonSet, h History, cleanup []str
 		t.Errorf("Create (-want +got):\n%s", diff)
 	}
 
-	// The oracle lists every update call; History.Update holds the last
-	// content per revision.
-	lastUpdate := map[string]any{}
-	var updateNames []string
+	// The oracle lists every update call, as History.Update does (a label
+	// fix followed by a renumbering is two calls): compare by name, then
+	// revision number.
+	type update struct {
+		name     string
+		revision int64
+		object   any
+	}
+	var wantUpdates []update
 	for _, u := range want.Revisions.Update {
 		var meta struct {
-			Metadata struct{ Name string } `json:"metadata"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Revision int64 `json:"revision"`
 		}
 		if err := json.Unmarshal(u, &meta); err != nil {
 			t.Fatal(err)
 		}
-		if _, seen := lastUpdate[meta.Metadata.Name]; !seen {
-			updateNames = append(updateNames, meta.Metadata.Name)
-		}
-		lastUpdate[meta.Metadata.Name] = generic(t, u)
+		wantUpdates = append(wantUpdates, update{meta.Metadata.Name, meta.Revision, generic(t, u)})
 	}
-	slices.Sort(updateNames)
+	slices.SortStableFunc(wantUpdates, func(a, b update) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return int(a.revision - b.revision)
+	})
 	var wantUpdate, gotUpdate []any
-	for _, n := range updateNames {
-		wantUpdate = append(wantUpdate, lastUpdate[n])
+	for _, u := range wantUpdates {
+		wantUpdate = append(wantUpdate, u.object)
 	}
 	for _, u := range h.Update {
 		gotUpdate = append(gotUpdate, genericObject(t, u))

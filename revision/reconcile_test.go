@@ -2,6 +2,7 @@ package revision
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,8 +19,7 @@ type summary struct {
 	CurrentNumber  int64
 	Old            []string
 	Create         []string
-	Update         map[string]int64 // name -> final number
-	UpdateLabel    map[string]string
+	Update         []string // "name@number label=value", in History order
 	Delete         []string
 	PodPatches     map[string]string // pod -> hash
 	Claims         map[string]ClaimType
@@ -40,11 +40,7 @@ func summarize(h History) summary {
 		s.Create = append(s.Create, r.Name)
 	}
 	for _, r := range h.Update {
-		if s.Update == nil {
-			s.Update, s.UpdateLabel = map[string]int64{}, map[string]string{}
-		}
-		s.Update[r.Name] = r.Revision
-		s.UpdateLabel[r.Name] = r.Labels[LabelKey]
+		s.Update = append(s.Update, fmt.Sprintf("%s@%d label=%s", r.Name, r.Revision, r.Labels[LabelKey]))
 	}
 	for _, p := range h.PodPatches {
 		if s.PodPatches == nil {
@@ -114,19 +110,19 @@ func TestReconcile(t *testing.T) {
 		ds:        newDS("fluentd:v1"),
 		revisions: []*appsv1.ControllerRevision{newRev(t, "fluentd:v1", 1), newRev(t, "fluentd:v2", 2)},
 		want: summary{Hash: v1, Current: "fluentd-" + v1, CurrentNumber: 3, Old: []string{"fluentd-" + v2},
-			Update: map[string]int64{"fluentd-" + v1: 3}, UpdateLabel: map[string]string{"fluentd-" + v1: v1}},
+			Update: []string{"fluentd-" + v1 + "@3 label=" + v1}},
 	}, {
 		name:      "missing hash label is set to the revision name",
 		ds:        newDS("fluentd:v2"),
 		revisions: []*appsv1.ControllerRevision{noLabel(newRev(t, "fluentd:v1", 1)), newRev(t, "fluentd:v2", 2)},
 		want: summary{Hash: v2, Current: "fluentd-" + v2, CurrentNumber: 2, Old: []string{"fluentd-" + v1},
-			Update: map[string]int64{"fluentd-" + v1: 1}, UpdateLabel: map[string]string{"fluentd-" + v1: "fluentd-" + v1}},
+			Update: []string{"fluentd-" + v1 + "@1 label=fluentd-" + v1}},
 	}, {
-		name:      "current revision without label: hash is its name, label fix and renumbering merge",
+		name:      "current revision without label: hash is its name, label fix then renumbering",
 		ds:        newDS("fluentd:v1"),
 		revisions: []*appsv1.ControllerRevision{noLabel(newRev(t, "fluentd:v1", 1)), newRev(t, "fluentd:v2", 2)},
 		want: summary{Hash: "fluentd-" + v1, Current: "fluentd-" + v1, CurrentNumber: 3, Old: []string{"fluentd-" + v2},
-			Update: map[string]int64{"fluentd-" + v1: 3}, UpdateLabel: map[string]string{"fluentd-" + v1: "fluentd-" + v1}},
+			Update: []string{"fluentd-" + v1 + "@1 label=fluentd-" + v1, "fluentd-" + v1 + "@3 label=fluentd-" + v1}},
 	}, {
 		name: "duplicates: the highest number is kept, pods relabelled, the rest deleted",
 		ds:   newDS("fluentd:v1"),
@@ -152,7 +148,7 @@ func TestReconcile(t *testing.T) {
 			withName(newRev(t, "fluentd:v1", 1), "fluentd-a"), newRev(t, "fluentd:v1", 2), newRev(t, "fluentd:v2", 5),
 		},
 		want: summary{Hash: v1, Current: "fluentd-" + v1, CurrentNumber: 6, Old: []string{"fluentd-" + v2},
-			Delete: []string{"fluentd-a"}, Update: map[string]int64{"fluentd-" + v1: 6}, UpdateLabel: map[string]string{"fluentd-" + v1: v1}},
+			Delete: []string{"fluentd-a"}, Update: []string{"fluentd-" + v1 + "@6 label=" + v1}},
 	}, {
 		name:      "matching orphan is adopted and counts",
 		ds:        newDS("fluentd:v2"),
