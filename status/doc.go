@@ -17,9 +17,12 @@
 // O(nodes + pods) without allocating, and never reads the clock: the caller
 // passes now.
 //
-// Deliberate differences from upstream: none in the counts. Upstream sorts
-// each node's pod slice in place; Compute expects them sorted (by
-// [placement.ComparePods]) and leaves them alone.
+// There are no deliberate differences in the result. Upstream sorts each
+// node's pod slice in place and formats the template generation once per
+// pod; Compute expects the pods sorted (by [placement.ComparePods]), leaves
+// them alone, and formats the generation once per call. Its output equals
+// the status the real controller wrote on every golden fixture of
+// internal/fixture that reaches the status update (TestOracleParity).
 //
 // # kubectl
 //
