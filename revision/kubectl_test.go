@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // history returns the revisions of images, numbered 1, 2, ..., each with
@@ -185,6 +186,25 @@ func TestUndo(t *testing.T) {
 				ds := newDS("fluentd:v3")
 				ds.Spec.MinReadySeconds = 5
 				ds.Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "x", Operator: metav1.LabelSelectorOpExists}}
+				return ds
+			}(),
+			wantRev: "fluentd-" + hashOf("fluentd:v1"), wantMessage: "rolled back"},
+		{name: "$patch delete empties the template", ds: newDS("fluentd:v3"), to: 1,
+			revisions: []*appsv1.ControllerRevision{withData(three[0], `{"spec":{"template":{"$patch":"delete"}}}`), three[2]},
+			want: func() *appsv1.DaemonSet {
+				ds := newDS("fluentd:v3")
+				ds.Spec.Template = corev1.PodTemplateSpec{}
+				return ds
+			}(),
+			wantRev: "fluentd-" + hashOf("fluentd:v1"), wantMessage: "rolled back"},
+		{name: "new keys lose nested nulls and directives, null deletes", ds: newDS("fluentd:v3"), to: 1,
+			revisions: []*appsv1.ControllerRevision{withData(three[0],
+				`{"metadata":{"labels":{"x":"y","gone":{"$patch":"replace"}},"annotations":null},"spec":{"updateStrategy":{"rollingUpdate":{"maxSurge":null,"maxUnavailable":2}}}}`), three[2]},
+			want: func() *appsv1.DaemonSet {
+				ds := newDS("fluentd:v3")
+				ds.Labels = map[string]string{"x": "y"}
+				two := intstr.FromInt32(2)
+				ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{MaxUnavailable: &two}
 				return ds
 			}(),
 			wantRev: "fluentd-" + hashOf("fluentd:v1"), wantMessage: "rolled back"},
