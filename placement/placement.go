@@ -32,14 +32,17 @@ type Options struct {
 }
 
 // Reason says why a [Decision] came out as it did. The zero Reason is
-// [Eligible].
+// [NotEvaluated].
 type Reason uint8
 
 // Reasons, in the order kube-controller-manager checks them: the first rule
 // a node fails decides the reason.
 const (
+	// NotEvaluated: no node was evaluated, as for a nil node or a node name
+	// that pods target but no Node object exists for; nothing may run.
+	NotEvaluated Reason = iota
 	// Eligible: the node passes every rule; a daemon pod should run there.
-	Eligible Reason = iota
+	Eligible
 	// NodeNameMismatch: the pod template's spec.nodeName names another node.
 	NodeNameMismatch
 	// NodeSelectorMismatch: the node's labels do not match the pod
@@ -58,6 +61,7 @@ const (
 )
 
 var reasonNames = [...]string{
+	NotEvaluated:              "NotEvaluated",
 	Eligible:                  "Eligible",
 	NodeNameMismatch:          "NodeNameMismatch",
 	NodeSelectorMismatch:      "NodeSelectorMismatch",
@@ -80,8 +84,7 @@ func (r Reason) String() string {
 // reason for them.
 //
 // The zero Decision means no pod may run or continue on the node; it is what
-// [Evaluator.Evaluate] returns for a nil node. Its Reason ([Eligible]) is
-// then meaningless.
+// [Evaluator.Evaluate] returns for a nil node, with Reason [NotEvaluated].
 type Decision struct {
 	// ShouldRun reports whether a daemon pod should run on the node if none
 	// is there yet (KCM's shouldRun).
@@ -113,11 +116,10 @@ func (d Decision) String() string {
 	}
 	var why string
 	switch d.Reason {
+	case NotEvaluated:
+		why = "not evaluated"
 	case Eligible:
 		why = "node is eligible"
-		if !d.ShouldRun {
-			why = "not evaluated"
-		}
 	case NodeNameMismatch:
 		why = "spec.template.spec.nodeName names another node"
 	case NodeSelectorMismatch:

@@ -433,13 +433,14 @@ func TestDecisionString(t *testing.T) {
 
 func TestReasonString(t *testing.T) {
 	for r, want := range map[Reason]string{
+		NotEvaluated:                  "NotEvaluated",
 		Eligible:                      "Eligible",
 		NodeNameMismatch:              "NodeNameMismatch",
 		NodeSelectorMismatch:          "NodeSelectorMismatch",
 		NodeAffinityMismatch:          "NodeAffinityMismatch",
 		UntoleratedTaint:              "UntoleratedTaint",
 		UntoleratedNoExecuteTaint:     "UntoleratedNoExecuteTaint",
-		UntoleratedNoExecuteTaint + 1: "Reason(6)",
+		UntoleratedNoExecuteTaint + 1: "Reason(7)",
 	} {
 		if got := r.String(); got != want {
 			t.Errorf("Reason(%d).String() = %q, want %q", uint8(r), got, want)
