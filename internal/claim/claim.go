@@ -55,35 +55,81 @@ var controllerKind = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
 //
 // Neither ds nor objs are modified.
 func Objects[T metav1.Object](ds *appsv1.DaemonSet, objs []T, match func(T) bool) (claimed []T, patches []Patch) {
-	dsDeleting := ds.DeletionTimestamp != nil
 	claimed = make([]T, 0, len(objs))
 	for _, obj := range objs {
-		ref := metav1.GetControllerOfNoCopy(obj)
-		switch {
-		case ref != nil && ref.UID != ds.UID:
-			// Owned by someone else.
-		case ref != nil && match(obj):
+		ok, p := decide(ds, obj, metav1.GetControllerOfNoCopy(obj), match)
+		if ok {
 			claimed = append(claimed, obj)
-		case ref != nil:
-			if !dsDeleting {
-				patches = append(patches, Patch{Name: obj.GetName(), Type: Release, Patch: releasePatch(obj.GetUID(), ds.UID)})
-			}
-		case dsDeleting || !match(obj) || obj.GetDeletionTimestamp() != nil:
-			// An orphan we may not adopt.
-		case ds.Namespace != "" && ds.Namespace != obj.GetNamespace():
-			// Orphans in other namespaces are never adopted.
-		default:
-			claimed = append(claimed, obj)
-			patches = append(patches, Patch{Name: obj.GetName(), Type: Adopt, Patch: adoptPatch(ds, obj.GetUID())})
+		}
+		if p.Type != "" {
+			patches = append(patches, p)
 		}
 	}
+	return claimed, sortPatches(patches)
+}
+
+// ObjectsWhere is Objects over the objects of objs for which candidate
+// returns true; candidate is given the object's controller reference (nil
+// for an orphan), as metav1.GetControllerOfNoCopy finds it. It claims in one
+// pass, without a filtered copy of objs, and when every object is claimed,
+// claimed is objs itself rather than a copy: the caller must not modify it.
+func ObjectsWhere[T metav1.Object](ds *appsv1.DaemonSet, objs []T, candidate func(T, *metav1.OwnerReference) bool, match func(T) bool) (claimed []T, patches []Patch) {
+	copying := false // until an object is not claimed, claimed is objs[:i]
+	for i, obj := range objs {
+		ok := false
+		if ref := metav1.GetControllerOfNoCopy(obj); candidate(obj, ref) {
+			var p Patch
+			if ok, p = decide(ds, obj, ref, match); p.Type != "" {
+				patches = append(patches, p)
+			}
+		}
+		switch {
+		case ok && copying:
+			claimed = append(claimed, obj)
+		case !ok && !copying:
+			copying = true
+			claimed = append(make([]T, 0, len(objs)-1), objs[:i]...)
+		}
+	}
+	if !copying {
+		claimed = objs
+	}
+	return claimed, sortPatches(patches)
+}
+
+// decide claims one object whose controller reference is ref: whether ds
+// controls it afterwards, and the patch claiming sends (the zero Patch for
+// none).
+func decide[T metav1.Object](ds *appsv1.DaemonSet, obj T, ref *metav1.OwnerReference, match func(T) bool) (bool, Patch) {
+	dsDeleting := ds.DeletionTimestamp != nil
+	switch {
+	case ref != nil && ref.UID != ds.UID:
+		// Owned by someone else.
+	case ref != nil && match(obj):
+		return true, Patch{}
+	case ref != nil:
+		if !dsDeleting {
+			return false, Patch{Name: obj.GetName(), Type: Release, Patch: releasePatch(obj.GetUID(), ds.UID)}
+		}
+	case dsDeleting || !match(obj) || obj.GetDeletionTimestamp() != nil:
+		// An orphan we may not adopt.
+	case ds.Namespace != "" && ds.Namespace != obj.GetNamespace():
+		// Orphans in other namespaces are never adopted.
+	default:
+		return true, Patch{Name: obj.GetName(), Type: Adopt, Patch: adoptPatch(ds, obj.GetUID())}
+	}
+	return false, Patch{}
+}
+
+// sortPatches sorts patches by name, then type.
+func sortPatches(patches []Patch) []Patch {
 	sort.Slice(patches, func(i, j int) bool {
 		if patches[i].Name != patches[j].Name {
 			return patches[i].Name < patches[j].Name
 		}
 		return patches[i].Type < patches[j].Type
 	})
-	return claimed, patches
+	return patches
 }
 
 // adoptPatch is the body of KCM's ownerRefControllerPatch: the DaemonSet as
