@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -28,68 +30,114 @@ type grouping struct {
 	history []*corev1.Pod
 }
 
+// scratch is the working memory of group. A plan returns none of it, so it
+// is recycled through scratchPool: at 100,000 nodes it is about 10 MB, and
+// allocating that afresh for every plan (page faults, then the garbage
+// collector's work) cost more than the planning itself. sync.Pool keeps
+// this safe for concurrent plans.
+type scratch struct {
+	nodes []placement.NodePods
+	slots []uint64 // nodeIndex
+	slot  []int32
+	count []int32
+	flat  []*corev1.Pod
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release clears sc's references to the snapshot's objects (so that the
+// pool does not keep them alive) and returns it to the pool. g is the
+// grouping built from sc, which must not be used afterwards.
+func (sc *scratch) release(g grouping) {
+	sc.nodes = g.nodes[:0]
+	clear(g.nodes)
+	clear(sc.flat)
+	scratchPool.Put(sc)
+}
+
+// resize returns s with length n, reusing its memory when it is large
+// enough; the contents are not cleared.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/8+1)
+	}
+	return s[:n]
+}
+
 // group evaluates every node once and indexes the claimed pods by the node
 // they target, as kube-controller-manager's getNodesToDaemonPods: pods
 // without a resolvable target are left out, and terminal pods being deleted
-// are left out of the per-node lists. Cost: O(nodes + pods), with a
-// constant number of allocations.
-func group(eval *placement.Evaluator, nodes []*corev1.Node, pods []*corev1.Pod) grouping {
-	g := grouping{nodes: make([]placement.NodePods, len(nodes), len(nodes)+1)}
-	index := make(map[string]int, len(nodes))
+// are left out of the per-node lists. Cost: O(nodes + pods), in sc's
+// memory.
+func group(sc *scratch, eval *placement.Evaluator, nodes []*corev1.Node, pods []*corev1.Pod) grouping {
+	g := grouping{nodes: resize(sc.nodes, len(nodes)), existing: len(nodes)}
+	index := newNodeIndex(sc, len(nodes))
 	for i, node := range nodes {
 		g.nodes[i] = placement.NodePods{Name: node.Name, Node: node, Decision: eval.Evaluate(node)}
+		index.insert(g.nodes, i)
 	}
-	// Backwards, so that of two nodes with one name the first wins.
-	for i := len(nodes) - 1; i >= 0; i-- {
-		index[nodes[i].Name] = i
-	}
-	g.existing = len(nodes)
 
-	// First pass: resolve each pod's node, counting pods per node.
-	slot := make([]int32, len(pods))
-	counts := make([]int32, len(g.nodes))
-	g.history = make([]*corev1.Pod, 0, len(pods))
-	var vanished []string
+	// First pass: resolve each pod's node, counting pods per node. slot[i]
+	// is the position of pods[i]'s node in g.nodes, -1 for a pod left out.
+	slot := resize(sc.slot, len(pods))
+	count := resize(sc.count, len(g.nodes))
+	clear(count)
+	g.history = pods
+	var vanished map[string]int32
 	for i, pod := range pods {
 		slot[i] = -1
-		name, err := placement.TargetNodeName(pod)
-		if err != nil {
+		name, ok := targetNodeName(pod)
+		if !ok {
+			if len(g.history) == len(pods) {
+				// The first pod without a target: from here on, history
+				// is a copy without such pods.
+				g.history = append(make([]*corev1.Pod, 0, len(pods)-1), pods[:i]...)
+			}
 			continue
 		}
-		g.history = append(g.history, pod)
+		if len(g.history) != len(pods) {
+			g.history = append(g.history, pod)
+		}
 		if pod.DeletionTimestamp != nil && (pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded) {
 			continue
 		}
-		at, ok := index[name]
+		at, ok := index.lookup(g.nodes, name)
 		if !ok {
-			at = len(g.nodes)
-			index[name] = at
-			g.nodes = append(g.nodes, placement.NodePods{Name: name})
-			counts = append(counts, 0)
-			vanished = append(vanished, name)
+			if at, ok = vanished[name]; !ok {
+				if vanished == nil {
+					vanished = make(map[string]int32)
+				}
+				at = int32(len(g.nodes))
+				vanished[name] = at
+				g.nodes = append(g.nodes, placement.NodePods{Name: name})
+				count = append(count, 0)
+			}
 		}
-		slot[i] = int32(at)
-		counts[at]++
+		slot[i] = at
+		count[at]++
 	}
 
-	// Second pass: lay the pods out in one array, a sub-slice per node.
-	start := make([]int32, len(g.nodes)+1)
-	for i, c := range counts {
-		start[i+1] = start[i] + c
+	// Second pass: lay the pods out in one array, a sub-slice per node in
+	// input order. end[i] is first where node i's pods end, then, filling
+	// backwards, where they start.
+	end := count
+	total := int32(0)
+	for i, c := range count {
+		total += c
+		end[i] = total
 	}
-	flat := make([]*corev1.Pod, start[len(g.nodes)])
-	fill := counts[:0:0]
-	fill = append(fill, start[:len(g.nodes)]...)
-	for i, pod := range pods {
+	end = append(end, total)
+	flat := resize(sc.flat, int(total))
+	for i := len(pods) - 1; i >= 0; i-- {
 		if at := slot[i]; at >= 0 {
-			flat[fill[at]] = pod
-			fill[at]++
+			end[at]--
+			flat[end[at]] = pods[i]
 		}
 	}
 	for i := range g.nodes {
-		if n := start[i+1] - start[i]; n > 0 {
-			ps := flat[start[i]:start[i+1]:start[i+1]]
-			if n > 1 {
+		if from, to := end[i], end[i+1]; to > from {
+			ps := flat[from:to:to]
+			if to-from > 1 {
 				slices.SortFunc(ps, placement.ComparePods)
 			}
 			g.nodes[i].Pods = ps
@@ -99,7 +147,75 @@ func group(eval *placement.Evaluator, nodes []*corev1.Node, pods []*corev1.Pod) 
 		tail := g.nodes[g.existing:]
 		slices.SortFunc(tail, func(a, b placement.NodePods) int { return strings.Compare(a.Name, b.Name) })
 	}
+	sc.slot, sc.count, sc.flat = slot, end, flat
 	return g
+}
+
+// targetNodeName is placement.TargetNodeName without building an error for
+// pods that have none.
+func targetNodeName(pod *corev1.Pod) (string, bool) {
+	if pod.Spec.NodeName != "" {
+		return pod.Spec.NodeName, true
+	}
+	name, err := placement.TargetNodeName(pod)
+	return name, err == nil
+}
+
+// nodeIndex finds a node's position in a node list by name: an
+// open-addressing hash table of positions, built once per plan. At 100,000
+// nodes a map[string]int cost more than the rest of group (setting up its
+// table, then an insert and a lookup per node); this table is one
+// allocation, and a 32-bit tag from the hash next to each position spares
+// most string comparisons.
+type nodeIndex struct {
+	seed maphash.Seed
+	// slots hold tag<<32 | position+1, 0 when empty.
+	slots []uint64
+	mask  uint64
+}
+
+// newNodeIndex returns an empty index for n nodes, in sc's memory.
+func newNodeIndex(sc *scratch, n int) nodeIndex {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	sc.slots = resize(sc.slots, size)
+	clear(sc.slots)
+	return nodeIndex{seed: maphash.MakeSeed(), slots: sc.slots, mask: uint64(size - 1)}
+}
+
+// insert adds nodes[i]; of two nodes with one name, the first inserted
+// stays (kube-controller-manager's node-to-pods map is keyed by name).
+func (x *nodeIndex) insert(nodes []placement.NodePods, i int) {
+	name := nodes[i].Name
+	h := maphash.String(x.seed, name)
+	tag := h >> 32 << 32
+	for j := h & x.mask; ; j = (j + 1) & x.mask {
+		s := x.slots[j]
+		if s == 0 {
+			x.slots[j] = tag | uint64(i+1)
+			return
+		}
+		if s>>32<<32 == tag && nodes[uint32(s)-1].Name == name {
+			return
+		}
+	}
+}
+
+// lookup returns the position in nodes of the node named name.
+func (x *nodeIndex) lookup(nodes []placement.NodePods, name string) (int32, bool) {
+	h := maphash.String(x.seed, name)
+	tag := h >> 32 << 32
+	for j := h & x.mask; ; j = (j + 1) & x.mask {
+		s := x.slots[j]
+		if s == 0 {
+			return 0, false
+		}
+		if s>>32<<32 == tag && nodes[uint32(s)-1].Name == name {
+			return int32(uint32(s) - 1), true
+		}
+	}
 }
 
 // manageAndUpdate runs the manage pass and, when it has nothing to do, the

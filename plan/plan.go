@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 
 	"github.com/dsplan/dsplan/internal/claim"
 	"github.com/dsplan/dsplan/placement"
@@ -256,7 +257,9 @@ func New(s Snapshot, opts Options) Plan {
 
 	eval := placement.New(ds, opts.Placement)
 	p.Warnings = append(p.Warnings, eval.Warnings()...)
-	g := group(eval, s.Nodes, pods)
+	sc := scratchPool.Get().(*scratch)
+	g := group(sc, eval, s.Nodes, pods)
+	defer sc.release(g)
 	processed := !s.PendingExpectations
 	if processed {
 		p.manageAndUpdate(ds, eval, g, s, opts)
@@ -283,22 +286,100 @@ func (p *Plan) requeue(d time.Duration) {
 // claimPods returns the DaemonSet's pods after claiming, and the claim
 // patches. Candidates are those kube-controller-manager's pod index returns
 // for the DaemonSet: pods in its namespace that are orphans or whose
-// controller reference names this DaemonSet (kind, name and uid).
+// controller reference names this DaemonSet (kind, name and uid). When the
+// DaemonSet claims every pod (the usual case: the caller passes its pods),
+// the result is all itself.
 func claimPods(ds *appsv1.DaemonSet, selector labels.Selector, all []*corev1.Pod) ([]*corev1.Pod, []claim.Patch) {
-	candidates := make([]*corev1.Pod, 0, len(all))
-	for _, pod := range all {
-		if pod.Namespace != ds.Namespace {
-			continue
-		}
-		if ref := metav1.GetControllerOfNoCopy(pod); ref != nil &&
-			(ref.Kind != "DaemonSet" || ref.Name != ds.Name || ref.UID != ds.UID) {
-			continue
-		}
-		candidates = append(candidates, pod)
-	}
-	return claim.Objects(ds, candidates, func(pod *corev1.Pod) bool {
-		return selector.Matches(labels.Set(pod.Labels))
+	sel := compileSelector(selector)
+	return claim.ObjectsWhere(ds, all, func(pod *corev1.Pod, ref *metav1.OwnerReference) bool {
+		return pod.Namespace == ds.Namespace &&
+			(ref == nil || ref.Kind == "DaemonSet" && ref.Name == ds.Name && ref.UID == ds.UID)
+	}, func(pod *corev1.Pod) bool {
+		return sel.matches(pod.Labels)
 	})
+}
+
+// podSelector is a labels.Selector compiled for matching many pods: the
+// same result as its Matches, with one map lookup per requirement and no
+// interface calls. The selectors metav1.LabelSelectorAsSelector builds
+// have the set operators only; others are left to labels.Requirement.
+type podSelector struct {
+	nothing bool // matches no labels (labels.Nothing)
+	reqs    []selectorRequirement
+}
+
+type selectorRequirement struct {
+	key    string
+	op     selectorOp
+	values []string
+	req    *labels.Requirement // opOther
+}
+
+type selectorOp uint8
+
+const (
+	opIn    selectorOp = iota // In, Equals, DoubleEquals
+	opNotIn                   // NotIn, NotEquals
+	opExists
+	opDoesNotExist
+	opOther
+)
+
+func compileSelector(selector labels.Selector) podSelector {
+	reqs, selectable := selector.Requirements()
+	if !selectable {
+		return podSelector{nothing: true}
+	}
+	s := podSelector{reqs: make([]selectorRequirement, len(reqs))}
+	for i := range reqs {
+		r := &reqs[i]
+		op := opOther
+		switch r.Operator() {
+		case selection.In, selection.Equals, selection.DoubleEquals:
+			op = opIn
+		case selection.NotIn, selection.NotEquals:
+			op = opNotIn
+		case selection.Exists:
+			op = opExists
+		case selection.DoesNotExist:
+			op = opDoesNotExist
+		}
+		s.reqs[i] = selectorRequirement{key: r.Key(), op: op, values: r.ValuesUnsorted(), req: r}
+	}
+	return s
+}
+
+// matches has the semantics of labels.Selector.Matches(labels.Set(l)).
+func (s *podSelector) matches(l map[string]string) bool {
+	if s.nothing {
+		return false
+	}
+	for i := range s.reqs {
+		r := &s.reqs[i]
+		switch r.op {
+		case opIn:
+			if v, ok := l[r.key]; !ok || !slices.Contains(r.values, v) {
+				return false
+			}
+		case opNotIn:
+			if v, ok := l[r.key]; ok && slices.Contains(r.values, v) {
+				return false
+			}
+		case opExists:
+			if _, ok := l[r.key]; !ok {
+				return false
+			}
+		case opDoesNotExist:
+			if _, ok := l[r.key]; ok {
+				return false
+			}
+		default:
+			if !r.req.Matches(labels.Set(l)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sortWarnings sorts ws by field and message and drops repeats.
