@@ -30,4 +30,21 @@
 //
 // Failed-pod backoff and unobserved expectations, which upstream keeps in
 // memory, are inputs (Snapshot.FailedPodBackoff, PendingExpectations).
+//
+// # Deliberate differences
+//
+// New follows kube-controller-manager even where it misbehaves (a surge
+// rollout fails while an old pod is bound to a deleted node; a revision
+// adopted and relabelled in one sync is updated without its new owner
+// reference). It differs only where upstream crashes or where its state is
+// not an input:
+//
+//   - a controlled ControllerRevision without any label makes upstream panic
+//     (assignment to a nil map in constructHistory); New returns
+//     Plan.Err wrapping revision.ErrNoLabels and plans nothing else;
+//   - a nil spec.revisionHistoryLimit makes upstream's cleanupHistory panic;
+//     New keeps 10 revisions, as the API server's default, and warns;
+//   - after deleting a failed pod, the other failed pods on that node wait
+//     for the backoff: RequeueAfter is then 1s, the backoff's first step,
+//     where upstream uses its in-memory delay for the node.
 package plan
