@@ -264,6 +264,10 @@ func New(s Snapshot, opts Options) Plan {
 	if processed {
 		p.manageAndUpdate(ds, eval, g, s, opts)
 		if p.Err == nil {
+			if ds.Spec.RevisionHistoryLimit == nil {
+				p.Warnings = append(p.Warnings, placement.Warning{Field: "spec.revisionHistoryLimit",
+					Message: "unset: kube-controller-manager would crash cleaning up history; keeping 10 revisions, the API server's default"})
+			}
 			p.Revisions.Delete = append(p.Revisions.Delete, revision.Cleanup(ds, hist.Old, g.history)...)
 			slices.Sort(p.Revisions.Delete)
 		}

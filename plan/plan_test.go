@@ -505,3 +505,15 @@ func TestZeroPlanIsZero(t *testing.T) {
 		t.Error("IsZero() = true for a plan with a delete")
 	}
 }
+
+func TestNewWarnsOnUnsetHistoryLimit(t *testing.T) {
+	ds := dstest.DaemonSet("agent")
+	ds.Spec.RevisionHistoryLimit = nil
+	p := plan.New(plan.Snapshot{DaemonSet: ds, Nodes: dstest.Nodes(1), Now: dstest.Epoch}, plan.Options{})
+	if !slices.ContainsFunc(p.Warnings, func(w placement.Warning) bool { return w.Field == "spec.revisionHistoryLimit" }) {
+		t.Errorf("Warnings = %v, want one for spec.revisionHistoryLimit", p.Warnings)
+	}
+	if p.Err != nil || len(p.Creates) != 1 {
+		t.Errorf("plan = %v, err %v; want one create and no error", actions(p), p.Err)
+	}
+}
