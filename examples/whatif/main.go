@@ -5,7 +5,9 @@
 //	go run ./examples/whatif -f cluster.yaml [-now 2026-01-01T00:00:00Z] [-o table|json]
 //
 // The input is a v1 List (YAML or JSON), several YAML documents or *List
-// kinds, from a file or standard input (-f - or no -f). The DaemonSet gets
+// kinds, from a file or standard input (-f - or no -f), holding exactly one
+// apps/v1 DaemonSet and any number of Nodes, Pods and ControllerRevisions;
+// other kinds are an error. The DaemonSet gets
 // the API server's defaults first, so a hand-written manifest plans as it
 // would in a cluster. -now defaults to 2026-01-01T00:00:00Z, the clock of
 // the upstream oracle (../shared/oracle), so that both agree on
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dsplan/dsplan/plan"
@@ -68,9 +71,14 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(data) == 0 {
 		return errors.New("empty input: want a List with one DaemonSet and its nodes, pods and revisions")
 	}
-	snap, warnings, err := plan.Decode(data)
+	snap, skipped, err := plan.Decode(data)
 	if err != nil {
 		return err
+	}
+	if len(skipped) > 0 {
+		// The planner reads DaemonSets, Nodes, Pods and ControllerRevisions
+		// only; anything else means the dump is not what whatif expects.
+		return fmt.Errorf("unsupported objects in the input:\n  %s", strings.Join(skipped, "\n  "))
 	}
 	snap.DaemonSet, _ = plan.Default(snap.DaemonSet)
 	snap.Now = now
@@ -78,9 +86,6 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 
 	if *output == "json" {
 		return writeJSON(stdout, snap.DaemonSet, p)
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(stdout, "warning:", w)
 	}
 	return writeTable(stdout, snap, p, now)
 }

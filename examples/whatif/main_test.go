@@ -57,6 +57,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "no DaemonSet", input: "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n", want: "no apps/v1 DaemonSet"},
 		{name: "two DaemonSets", input: small + "- apiVersion: apps/v1\n  kind: DaemonSet\n  metadata: {name: second}\n", want: "DaemonSet"},
 		{name: "undecodable item", input: small + "- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, labels: [1]}\n", want: `Pod "p"`},
+		{name: "unknown kind", input: small + "- apiVersion: v1\n  kind: Service\n  metadata: {name: svc}\n", want: `Service "svc"`},
 		{name: "bad -o", args: []string{"-o", "yaml"}, input: small, want: "unknown format"},
 		{name: "bad -now", args: []string{"-now", "yesterday"}, input: small, want: "-now"},
 		{name: "extra argument", args: []string{"x"}, input: small, want: "unexpected arguments"},
