@@ -57,7 +57,7 @@ var controllerKind = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
 func Objects[T metav1.Object](ds *appsv1.DaemonSet, objs []T, match func(T) bool) (claimed []T, patches []Patch) {
 	claimed = make([]T, 0, len(objs))
 	for _, obj := range objs {
-		ok, p := decide(ds, obj, metav1.GetControllerOfNoCopy(obj), match)
+		ok, p := Decide(ds, obj, metav1.GetControllerOfNoCopy(obj), match)
 		if ok {
 			claimed = append(claimed, obj)
 		}
@@ -65,42 +65,16 @@ func Objects[T metav1.Object](ds *appsv1.DaemonSet, objs []T, match func(T) bool
 			patches = append(patches, p)
 		}
 	}
-	return claimed, sortPatches(patches)
+	SortPatches(patches)
+	return claimed, patches
 }
 
-// ObjectsWhere is Objects over the objects of objs for which candidate
-// returns true; candidate is given the object's controller reference (nil
-// for an orphan), as metav1.GetControllerOfNoCopy finds it. It claims in one
-// pass, without a filtered copy of objs, and when every object is claimed,
-// claimed is objs itself rather than a copy: the caller must not modify it.
-func ObjectsWhere[T metav1.Object](ds *appsv1.DaemonSet, objs []T, candidate func(T, *metav1.OwnerReference) bool, match func(T) bool) (claimed []T, patches []Patch) {
-	copying := false // until an object is not claimed, claimed is objs[:i]
-	for i, obj := range objs {
-		ok := false
-		if ref := metav1.GetControllerOfNoCopy(obj); candidate(obj, ref) {
-			var p Patch
-			if ok, p = decide(ds, obj, ref, match); p.Type != "" {
-				patches = append(patches, p)
-			}
-		}
-		switch {
-		case ok && copying:
-			claimed = append(claimed, obj)
-		case !ok && !copying:
-			copying = true
-			claimed = append(make([]T, 0, len(objs)-1), objs[:i]...)
-		}
-	}
-	if !copying {
-		claimed = objs
-	}
-	return claimed, sortPatches(patches)
-}
-
-// decide claims one object whose controller reference is ref: whether ds
-// controls it afterwards, and the patch claiming sends (the zero Patch for
-// none).
-func decide[T metav1.Object](ds *appsv1.DaemonSet, obj T, ref *metav1.OwnerReference, match func(T) bool) (bool, Patch) {
+// Decide is Objects for one object, for callers that claim while they
+// walk their objects for other reasons: whether ds controls obj after
+// claiming, and the patch claiming sends (the zero Patch for none). ref
+// must be obj's controller reference, metav1.GetControllerOfNoCopy(obj).
+// Sort the patches of several objects with SortPatches.
+func Decide[T metav1.Object](ds *appsv1.DaemonSet, obj T, ref *metav1.OwnerReference, match func(T) bool) (bool, Patch) {
 	dsDeleting := ds.DeletionTimestamp != nil
 	switch {
 	case ref != nil && ref.UID != ds.UID:
@@ -121,15 +95,14 @@ func decide[T metav1.Object](ds *appsv1.DaemonSet, obj T, ref *metav1.OwnerRefer
 	return false, Patch{}
 }
 
-// sortPatches sorts patches by name, then type.
-func sortPatches(patches []Patch) []Patch {
+// SortPatches sorts patches as Objects returns them: by name, then type.
+func SortPatches(patches []Patch) {
 	sort.Slice(patches, func(i, j int) bool {
 		if patches[i].Name != patches[j].Name {
 			return patches[i].Name < patches[j].Name
 		}
 		return patches[i].Type < patches[j].Type
 	})
-	return patches
 }
 
 // adoptPatch is the body of KCM's ownerRefControllerPatch: the DaemonSet as
