@@ -6,19 +6,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"pgregory.net/rapid"
 
+	"github.com/dsplan/dsplan/internal/claim"
 	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/placement"
 )
 
-// referenceGroup is group written plainly, with a map and a slice per node:
-// the definition group's faster layout must reproduce exactly.
-func referenceGroup(eval *placement.Evaluator, nodes []*corev1.Node, pods []*corev1.Pod) grouping {
-	g := grouping{existing: len(nodes)}
+// referenceGroup is group written plainly, with a filtered copy of the pods
+// for claim.Objects, a map, and a slice per node: the definition group's
+// faster layout must reproduce exactly.
+func referenceGroup(ds *appsv1.DaemonSet, eval *placement.Evaluator, selector labels.Selector, nodes []*corev1.Node, all []*corev1.Pod) grouping {
+	var candidates []*corev1.Pod
+	for _, pod := range all {
+		if pod.Namespace != ds.Namespace {
+			continue
+		}
+		if ref := metav1.GetControllerOfNoCopy(pod); ref != nil &&
+			(ref.Kind != "DaemonSet" || ref.Name != ds.Name || ref.UID != ds.UID) {
+			continue
+		}
+		candidates = append(candidates, pod)
+	}
+	pods, patches := claim.Objects(ds, candidates, func(pod *corev1.Pod) bool {
+		return selector.Matches(labels.Set(pod.Labels))
+	})
+	g := grouping{existing: len(nodes), claimed: pods, patches: patches}
 	index := map[string]int{}
 	for i, node := range nodes {
 		g.nodes = append(g.nodes, placement.NodePods{Name: node.Name, Node: node, Decision: eval.Evaluate(node)})
@@ -53,8 +71,9 @@ func referenceGroup(eval *placement.Evaluator, nodes []*corev1.Node, pods []*cor
 }
 
 // groupSnapshot draws nodes (names may repeat) and pods targeting them,
-// vanished nodes, or nothing, in every state group distinguishes.
-func groupSnapshot(t *rapid.T) ([]*corev1.Node, []*corev1.Pod) {
+// vanished nodes, or nothing, in every state group distinguishes, owned by
+// ds or others, or orphans, matching ds's selector or not.
+func groupSnapshot(t *rapid.T, ds *appsv1.DaemonSet) ([]*corev1.Node, []*corev1.Pod) {
 	names := rapid.SampledFrom([]string{"n1", "n2", "n3", "n4", "gone1", "gone2", "gone3"})
 	nodes := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) *corev1.Node {
 		n := dstest.Node(names.Draw(t, "node"))
@@ -63,7 +82,6 @@ func groupSnapshot(t *rapid.T) ([]*corev1.Node, []*corev1.Pod) {
 		}
 		return n
 	}), 0, 6).Draw(t, "nodes")
-	ds := dstest.DaemonSet("agent")
 	pods := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) *corev1.Pod {
 		node := names.Draw(t, "target")
 		p := dstest.Pod(ds, rapid.SampledFrom([]string{"a", "b", "c"}).Draw(t, "name"), node, "h",
@@ -78,6 +96,18 @@ func groupSnapshot(t *rapid.T) ([]*corev1.Node, []*corev1.Pod) {
 		if rapid.Bool().Draw(t, "deleting") {
 			dstest.Deleting(p)
 		}
+		switch rapid.IntRange(0, 5).Draw(t, "ownership") {
+		case 1:
+			p.OwnerReferences = nil
+		case 2:
+			p.OwnerReferences[0].UID = "other-uid"
+		case 3:
+			p.OwnerReferences[0].Name = "other"
+		case 4:
+			p.Labels = map[string]string{"app": "other"}
+		case 5:
+			p.Namespace = "other"
+		}
 		return p
 	}), 0, 12).Draw(t, "pods")
 	return nodes, pods
@@ -86,6 +116,12 @@ func groupSnapshot(t *rapid.T) ([]*corev1.Node, []*corev1.Pod) {
 func sameGrouping(t *rapid.T, want, got grouping) {
 	if got.existing != want.existing {
 		t.Fatalf("existing = %d, want %d", got.existing, want.existing)
+	}
+	if !slices.Equal(got.claimed, want.claimed) {
+		t.Fatalf("claimed: got %d pods, want %d", len(got.claimed), len(want.claimed))
+	}
+	if diff := cmp.Diff(want.patches, got.patches); diff != "" {
+		t.Fatalf("patches (-want +got):\n%s", diff)
 	}
 	if !slices.Equal(got.history, want.history) {
 		t.Fatalf("history: got %d pods, want %d", len(got.history), len(want.history))
@@ -98,6 +134,13 @@ func sameGrouping(t *rapid.T, want, got grouping) {
 		if g.Name != w.Name || g.Node != w.Node || g.Decision != w.Decision || !slices.Equal(g.Pods, w.Pods) {
 			t.Fatalf("nodes[%d]: got %s %p %v %v, want %s %p %v %v", i, g.Name, g.Node, g.Decision, g.Pods, w.Name, w.Node, w.Decision, w.Pods)
 		}
+		if i < got.existing {
+			for k, f := range got.nodeFlags(i) {
+				if want := flagsOf(g.Pods[k]); f != want {
+					t.Fatalf("nodes[%d]: flags[%d] = %b, want %b", i, k, f, want)
+				}
+			}
+		}
 	}
 }
 
@@ -105,14 +148,20 @@ func sameGrouping(t *rapid.T, want, got grouping) {
 // a row on one scratch, so that memory left over from a larger plan cannot
 // leak into the next.
 func TestGroupIsReferenceGroup(t *testing.T) {
-	eval := placement.New(dstest.DaemonSet("agent"), placement.Options{})
+	ds := dstest.DaemonSet("agent")
+	eval := placement.New(ds, placement.Options{})
+	selector, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := compileSelector(selector)
 	rapid.Check(t, func(t *rapid.T) {
 		sc := new(scratch)
 		for _, round := range []string{"first", "second"} {
-			nodes, pods := groupSnapshot(t)
+			nodes, pods := groupSnapshot(t, ds)
 			before := slices.Clone(pods)
-			g := group(sc, eval, nodes, pods)
-			sameGrouping(t, referenceGroup(eval, nodes, pods), g)
+			g := group(sc, ds, eval, &sel, nodes, pods)
+			sameGrouping(t, referenceGroup(ds, eval, selector, nodes, pods), g)
 			if !slices.Equal(pods, before) {
 				t.Fatalf("%s: group reordered its input", round)
 			}
@@ -162,6 +211,27 @@ func TestSelectorMatchesLikeLabels(t *testing.T) {
 			if got, want := s.matches(l), selector.Matches(labels.Set(l)); got != want {
 				t.Fatalf("%q on %v: got %v, want %v", selector.String(), l, got, want)
 			}
+		}
+	})
+}
+
+// TestSmallestIsSortedPrefix checks smallest against sorting everything and
+// keeping the first k.
+func TestSmallestIsSortedPrefix(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		values := rapid.SliceOf(rapid.IntRange(0, 20)).Draw(t, "values")
+		k := rapid.IntRange(0, 25).Draw(t, "k")
+		s := smallest[int]{k: k, cmp: func(a, b int) int { return a - b }}
+		for _, v := range values {
+			s.add(v)
+		}
+		want := slices.Sorted(slices.Values(values))
+		want = want[:min(k, len(want))]
+		if got := s.sorted(); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+		if s.added != len(values) {
+			t.Fatalf("added = %d, want %d", s.added, len(values))
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"hash/maphash"
 	"slices"
 	"strings"
@@ -9,7 +10,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/dsplan/dsplan/internal/claim"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/rollout"
 )
@@ -25,9 +28,47 @@ type grouping struct {
 	nodes []placement.NodePods
 	// existing is the number of existing nodes at the front of nodes.
 	existing int
+	// claimed are the DaemonSet's pods after claiming, in input order, and
+	// patches the claim patches, sorted.
+	claimed []*corev1.Pod
+	patches []claim.Patch
 	// history holds the claimed pods that have a target node, including
 	// terminal pods being deleted: the pods whose hashes keep revisions.
 	history []*corev1.Pod
+	// flags describe the pods of the existing nodes: those of nodes[i] are
+	// flags[start[i]:start[i+1]], in the order of nodes[i].Pods.
+	flags []podFlags
+	start []int32
+}
+
+// podFlags caches what the manage pass reads of a pod, so that it does not
+// visit every pod's memory again: at 100,000 pods that costs more than
+// reading the flags.
+type podFlags uint8
+
+const (
+	podDeleting  podFlags = 1 << iota // metadata.deletionTimestamp is set
+	podFailed                         // status.phase is Failed
+	podSucceeded                      // status.phase is Succeeded
+)
+
+func flagsOf(pod *corev1.Pod) podFlags {
+	var f podFlags
+	if pod.DeletionTimestamp != nil {
+		f |= podDeleting
+	}
+	switch pod.Status.Phase {
+	case corev1.PodFailed:
+		f |= podFailed
+	case corev1.PodSucceeded:
+		f |= podSucceeded
+	}
+	return f
+}
+
+// nodeFlags returns the flags of the pods of g.nodes[i], an existing node.
+func (g *grouping) nodeFlags(i int) []podFlags {
+	return g.flags[g.start[i]:g.start[i+1]]
 }
 
 // scratch is the working memory of group. A plan returns none of it, so it
@@ -36,11 +77,14 @@ type grouping struct {
 // collector's work) cost more than the planning itself. sync.Pool keeps
 // this safe for concurrent plans.
 type scratch struct {
-	nodes []placement.NodePods
-	slots []uint64 // nodeIndex
-	slot  []int32
-	count []int32
-	flat  []*corev1.Pod
+	nodes  []placement.NodePods
+	slots  []uint64 // nodeIndex
+	slot   []int32
+	pflags []podFlags
+	names  []string
+	count  []int32
+	flat   []*corev1.Pod
+	flags  []podFlags
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -64,43 +108,96 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// group evaluates every node once and indexes the claimed pods by the node
-// they target, as kube-controller-manager's getNodesToDaemonPods: pods
-// without a resolvable target are left out, and terminal pods being deleted
-// are left out of the per-node lists. Cost: O(nodes + pods), in sc's
-// memory.
-func group(sc *scratch, eval *placement.Evaluator, nodes []*corev1.Node, pods []*corev1.Pod) grouping {
+// sublist collects, in order, the elements of list that are kept; while
+// every element so far is kept it copies nothing, and when all are kept
+// the result is list itself.
+type sublist[T any] struct {
+	list    []T
+	kept    []T
+	copying bool
+}
+
+// add keeps or drops list[i]; add must be called for every i in order.
+func (s *sublist[T]) add(i int, keep bool) {
+	switch {
+	case keep && s.copying:
+		s.kept = append(s.kept, s.list[i])
+	case !keep && !s.copying:
+		s.copying = true
+		s.kept = append(make([]T, 0, len(s.list)-1), s.list[:i]...)
+	}
+}
+
+func (s *sublist[T]) result() []T {
+	if s.copying {
+		return s.kept
+	}
+	return s.list
+}
+
+// group evaluates every node once, claims the pods (see claimPods) and
+// indexes the claimed pods by the node they target, as
+// kube-controller-manager's getNodesToDaemonPods: pods without a
+// resolvable target are left out, and terminal pods being deleted are left
+// out of the per-node lists. It reads each node and each pod once: at
+// 100,000 nodes, walking the pods' memory is what planning costs. Cost:
+// O(nodes + pods), in sc's memory.
+func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *podSelector, nodes []*corev1.Node, pods []*corev1.Pod) grouping {
 	g := grouping{nodes: resize(sc.nodes, len(nodes)), existing: len(nodes)}
-	index := newNodeIndex(sc, len(nodes))
 	for i, node := range nodes {
 		g.nodes[i] = placement.NodePods{Name: node.Name, Node: node, Decision: eval.Evaluate(node)}
+	}
+	// A loop of its own: the table accesses are cache misses, which a
+	// short loop overlaps.
+	index := newNodeIndex(sc, len(nodes))
+	for i := range g.nodes {
 		index.insert(g.nodes, i)
 	}
 
-	// First pass: resolve each pod's node, counting pods per node. slot[i]
-	// is the position of pods[i]'s node in g.nodes, -1 for a pod left out.
+	// First pass: claim each pod and resolve its node, counting pods per
+	// node. slot[i] is the position of pods[i]'s node in g.nodes, -1 for a
+	// pod left out.
 	slot := resize(sc.slot, len(pods))
+	pflags := resize(sc.pflags, len(pods))
+	names := resize(sc.names, len(pods))
 	count := resize(sc.count, len(g.nodes))
 	clear(count)
-	g.history = pods
+	claimed := sublist[*corev1.Pod]{list: pods}
+	history := sublist[*corev1.Pod]{list: pods}
 	var vanished map[string]int32
 	for i, pod := range pods {
 		slot[i] = -1
-		name, ok := targetNodeName(pod)
-		if !ok {
-			if len(g.history) == len(pods) {
-				// The first pod without a target: from here on, history
-				// is a copy without such pods.
-				g.history = append(make([]*corev1.Pod, 0, len(pods)-1), pods[:i]...)
+		ok := false
+		if ref := metav1.GetControllerOfNoCopy(pod); isCandidate(ds, pod, ref) {
+			var patch claim.Patch
+			if ok, patch = claim.Decide(ds, pod, ref, sel.matchesPod); patch.Type != "" {
+				g.patches = append(g.patches, patch)
 			}
+		}
+		claimed.add(i, ok)
+		name := ""
+		if ok {
+			name, ok = targetNodeName(pod)
+		}
+		history.add(i, ok)
+		if !ok {
 			continue
 		}
-		if len(g.history) != len(pods) {
-			g.history = append(g.history, pod)
-		}
-		if pod.DeletionTimestamp != nil && (pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded) {
+		f := flagsOf(pod)
+		if f&podDeleting != 0 && f&(podFailed|podSucceeded) != 0 {
 			continue
 		}
+		names[i], slot[i], pflags[i] = name, 0, f
+	}
+	claim.SortPatches(g.patches)
+	g.claimed, g.history = claimed.result(), history.result()
+	// Resolving the names is a loop of its own, for the same reason as
+	// inserting them.
+	for i := range pods {
+		if slot[i] < 0 {
+			continue
+		}
+		name := names[i]
 		at, ok := index.lookup(g.nodes, name)
 		if !ok {
 			if at, ok = vanished[name]; !ok {
@@ -116,6 +213,7 @@ func group(sc *scratch, eval *placement.Evaluator, nodes []*corev1.Node, pods []
 		slot[i] = at
 		count[at]++
 	}
+	clear(names)
 
 	// Second pass: lay the pods out in one array, a sub-slice per node in
 	// input order. end[i] is first where node i's pods end, then, filling
@@ -128,10 +226,11 @@ func group(sc *scratch, eval *placement.Evaluator, nodes []*corev1.Node, pods []
 	}
 	end = append(end, total)
 	flat := resize(sc.flat, int(total))
+	flags := resize(sc.flags, int(total))
 	for i := len(pods) - 1; i >= 0; i-- {
 		if at := slot[i]; at >= 0 {
 			end[at]--
-			flat[end[at]] = pods[i]
+			flat[end[at]], flags[end[at]] = pods[i], pflags[i]
 		}
 	}
 	for i := range g.nodes {
@@ -139,16 +238,28 @@ func group(sc *scratch, eval *placement.Evaluator, nodes []*corev1.Node, pods []
 			ps := flat[from:to:to]
 			if to-from > 1 {
 				slices.SortFunc(ps, placement.ComparePods)
+				for k, pod := range ps {
+					flags[int(from)+k] = flagsOf(pod)
+				}
 			}
 			g.nodes[i].Pods = ps
 		}
 	}
+	g.flags, g.start = flags, end
 	if len(vanished) > 1 {
 		tail := g.nodes[g.existing:]
 		slices.SortFunc(tail, func(a, b placement.NodePods) int { return strings.Compare(a.Name, b.Name) })
 	}
-	sc.slot, sc.count, sc.flat = slot, end, flat
+	sc.slot, sc.pflags, sc.names, sc.count, sc.flat, sc.flags = slot, pflags, names, end, flat, flags
 	return g
+}
+
+// isCandidate reports whether kube-controller-manager's pod index returns
+// pod for ds: pods in its namespace that are orphans or whose controller
+// reference (ref) names this DaemonSet (kind, name and uid).
+func isCandidate(ds *appsv1.DaemonSet, pod *corev1.Pod, ref *metav1.OwnerReference) bool {
+	return pod.Namespace == ds.Namespace &&
+		(ref == nil || ref.Kind == "DaemonSet" && ref.Name == ds.Name && ref.UID == ds.UID)
 }
 
 // targetNodeName is placement.TargetNodeName without building an error for
@@ -220,26 +331,36 @@ func (x *nodeIndex) lookup(nodes []placement.NodePods, name string) (int32, bool
 
 // manageAndUpdate runs the manage pass and, when it has nothing to do, the
 // rolling update, and records their creates and deletes.
-func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, eval *placement.Evaluator, g grouping, s Snapshot, opts Options) {
-	var creates []Create
-	var deletes []Delete
+func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, eval *placement.Evaluator, g *grouping, s *Snapshot, opts Options) {
+	burst := opts.BurstReplicas
+	if burst <= 0 {
+		burst = DefaultBurstReplicas
+	}
+	// Beyond the burst, kube-controller-manager leaves the rest to the syncs
+	// that follow once these writes are observed; here the first ones in
+	// sorted order go first. Only those are kept: a fresh DaemonSet on
+	// 100,000 nodes has 100,000 creates, of which a plan holds 250.
+	creates := smallest[Create]{k: burst, cmp: compareCreates}
+	deletes := smallest[Delete]{k: burst, cmp: compareDeletes}
 	surge := rollout.AllowsSurge(ds)
 	for i := range g.nodes[:g.existing] {
-		c, d := p.podsShouldBeOnNode(ds, &g.nodes[i], surge, s)
+		c, d := p.podsShouldBeOnNode(ds, &g.nodes[i], g.nodeFlags(i), surge, s)
 		if c {
-			creates = append(creates, Create{Node: g.nodes[i].Name, Reason: CreateMissing})
+			creates.add(Create{Node: g.nodes[i].Name, Reason: CreateMissing})
 		}
-		deletes = append(deletes, d...)
+		for _, d := range d {
+			deletes.add(d)
+		}
 	}
 	for _, n := range g.nodes[g.existing:] {
 		for _, pod := range n.Pods {
 			if pod.Spec.NodeName == "" {
-				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteNodeGone})
+				deletes.add(Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteNodeGone})
 			}
 		}
 	}
 
-	if len(creates) == 0 && len(deletes) == 0 && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+	if creates.added == 0 && deletes.added == 0 && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
 		rp, err := rollout.Update(rollout.Input{DaemonSet: ds, Hash: p.Hash, Nodes: g.nodes, Now: s.Now}, opts.Rollout)
 		if err != nil {
 			p.Err = err
@@ -250,33 +371,90 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, eval *placement.Evaluator, 
 				Message: "maxSurge and maxUnavailable are both 0; kube-controller-manager uses maxUnavailable 1"})
 		}
 		for _, c := range rp.Creates {
-			creates = append(creates, Create{Node: c.Node, Reason: Reason(c.Reason)})
+			creates.add(Create{Node: c.Node, Reason: Reason(c.Reason)})
 		}
 		for _, d := range rp.Deletes {
-			deletes = append(deletes, Delete{Pod: d.Pod.Name, Node: d.Node, Reason: Reason(d.Reason)})
+			deletes.add(Delete{Pod: d.Pod.Name, Node: d.Node, Reason: Reason(d.Reason)})
 		}
 	}
 
-	burst := opts.BurstReplicas
-	if burst <= 0 {
-		burst = DefaultBurstReplicas
+	p.Creates, p.Deletes = creates.sorted(), deletes.sorted()
+	for i := range p.Creates {
+		p.Creates[i].Pod = eval.NewPod(p.Creates[i].Node, p.Hash)
 	}
-	slices.SortFunc(creates, func(a, b Create) int { return strings.Compare(a.Node, b.Node) })
-	slices.SortFunc(deletes, func(a, b Delete) int { return strings.Compare(a.Pod, b.Pod) })
-	// Beyond the burst, kube-controller-manager leaves the rest to the syncs
-	// that follow once these writes are observed; here the first ones in
-	// sorted order go first.
-	creates = creates[:min(len(creates), burst)]
-	deletes = deletes[:min(len(deletes), burst)]
-	for i := range creates {
-		creates[i].Pod = eval.NewPod(creates[i].Node, p.Hash)
+}
+
+// compareCreates orders creates by node; two creates for one node are
+// the same create.
+func compareCreates(a, b Create) int {
+	return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(string(a.Reason), string(b.Reason)))
+}
+
+// compareDeletes orders deletes by pod name, then (for pods of one name,
+// which a cluster does not have) by node and reason.
+func compareDeletes(a, b Delete) int {
+	return cmp.Or(strings.Compare(a.Pod, b.Pod), strings.Compare(a.Node, b.Node), strings.Compare(string(a.Reason), string(b.Reason)))
+}
+
+// smallest keeps the k smallest values added under cmp: the first k of
+// all of them sorted, in O(n log k) time and O(k) memory for n values. Values
+// cmp finds equal must be interchangeable.
+type smallest[T any] struct {
+	k   int
+	cmp func(a, b T) int
+	// heap is a max-heap under cmp.
+	heap []T
+	// added counts the values added.
+	added int
+}
+
+func (s *smallest[T]) add(x T) {
+	s.added++
+	h := s.heap
+	if len(h) < s.k {
+		// Sift up.
+		h = append(h, x)
+		for i := len(h) - 1; i > 0; {
+			parent := (i - 1) / 2
+			if s.cmp(h[parent], h[i]) >= 0 {
+				break
+			}
+			h[parent], h[i] = h[i], h[parent]
+			i = parent
+		}
+		s.heap = h
+		return
 	}
-	p.Creates, p.Deletes = creates, deletes
+	if s.k == 0 || s.cmp(x, h[0]) >= 0 {
+		return
+	}
+	// Replace the largest and sift down.
+	h[0] = x
+	for i := 0; ; {
+		largest := i
+		if l := 2*i + 1; l < len(h) && s.cmp(h[l], h[largest]) > 0 {
+			largest = l
+		}
+		if r := 2*i + 2; r < len(h) && s.cmp(h[r], h[largest]) > 0 {
+			largest = r
+		}
+		if largest == i {
+			break
+		}
+		h[i], h[largest] = h[largest], h[i]
+		i = largest
+	}
+}
+
+// sorted returns the values kept, sorted; s must not be used afterwards.
+func (s *smallest[T]) sorted() []T {
+	slices.SortFunc(s.heap, s.cmp)
+	return s.heap
 }
 
 // podsShouldBeOnNode decides one node of the manage pass: whether it needs
-// a new pod, and which of its pods go.
-func (p *Plan) podsShouldBeOnNode(ds *appsv1.DaemonSet, n *placement.NodePods, surge bool, s Snapshot) (create bool, deletes []Delete) {
+// a new pod, and which of its pods go. flags are those of n.Pods.
+func (p *Plan) podsShouldBeOnNode(ds *appsv1.DaemonSet, n *placement.NodePods, flags []podFlags, surge bool, s *Snapshot) (create bool, deletes []Delete) {
 	d := n.Decision
 	switch {
 	case d.ShouldRun && len(n.Pods) == 0:
@@ -285,20 +463,25 @@ func (p *Plan) podsShouldBeOnNode(ds *appsv1.DaemonSet, n *placement.NodePods, s
 		// Failed and succeeded pods go; at most one failed pod per node per
 		// sync, since deleting one starts the node's backoff.
 		var running []*corev1.Pod
-		backoff, inBackoff := s.FailedPodBackoff[n.Name]
-		for _, pod := range n.Pods {
-			if pod.DeletionTimestamp != nil {
+		var backoff time.Duration
+		inBackoff, backoffRead := false, false
+		for k, pod := range n.Pods {
+			f := flags[k]
+			switch {
+			case f&podDeleting != 0:
 				continue
-			}
-			switch pod.Status.Phase {
-			case corev1.PodFailed:
+			case f&podFailed != 0:
+				if !backoffRead {
+					backoff, inBackoff = s.FailedPodBackoff[n.Name]
+					backoffRead = true
+				}
 				if inBackoff {
 					p.requeue(backoff)
 					continue
 				}
 				inBackoff, backoff = true, initialFailedPodBackoff
 				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteFailed})
-			case corev1.PodSucceeded:
+			case f&podSucceeded != 0:
 				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteSucceeded})
 			default:
 				running = append(running, pod)
@@ -320,8 +503,8 @@ func (p *Plan) podsShouldBeOnNode(ds *appsv1.DaemonSet, n *placement.NodePods, s
 		if d.Reason == placement.UntoleratedNoExecuteTaint {
 			reason = DeleteEvicted
 		}
-		for _, pod := range n.Pods {
-			if pod.DeletionTimestamp == nil {
+		for k, pod := range n.Pods {
+			if flags[k]&podDeleting == 0 {
 				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: reason})
 			}
 		}

@@ -228,8 +228,15 @@ func New(s Snapshot, opts Options) Plan {
 		return p
 	}
 
-	pods, podClaims := claimPods(ds, selector, s.Pods)
-	hist, err := revision.Reconcile(ds, s.Revisions, pods)
+	// Every node and pod is read once, here, before the revision history
+	// (which needs the claimed pods); see group.
+	eval := placement.New(ds, opts.Placement)
+	sel := compileSelector(selector)
+	sc := scratchPool.Get().(*scratch)
+	g := group(sc, ds, eval, &sel, s.Nodes, s.Pods)
+	defer sc.release(g)
+
+	hist, err := revision.Reconcile(ds, s.Revisions, g.claimed)
 	if err == nil {
 		err = hist.Err()
 	}
@@ -251,18 +258,14 @@ func New(s Snapshot, opts Options) Plan {
 		p.Err = fmt.Errorf("couldn't get node to daemon pod mapping for daemon set %q: DaemonSet has no namespace, name or uid", ds.Name)
 		return p
 	}
-	for _, c := range podClaims {
+	for _, c := range g.patches {
 		p.Claims = append(p.Claims, Claim{Kind: ClaimPod, Name: c.Name, Adopt: c.Type == claim.Adopt, Patch: c.Patch})
 	}
 
-	eval := placement.New(ds, opts.Placement)
 	p.Warnings = append(p.Warnings, eval.Warnings()...)
-	sc := scratchPool.Get().(*scratch)
-	g := group(sc, eval, s.Nodes, pods)
-	defer sc.release(g)
 	processed := !s.PendingExpectations
 	if processed {
-		p.manageAndUpdate(ds, eval, g, s, opts)
+		p.manageAndUpdate(ds, eval, &g, &s, opts)
 		if p.Err == nil {
 			if ds.Spec.RevisionHistoryLimit == nil {
 				p.Warnings = append(p.Warnings, placement.Warning{Field: "spec.revisionHistoryLimit",
@@ -285,22 +288,6 @@ func (p *Plan) requeue(d time.Duration) {
 	if p.RequeueAfter == 0 || d < p.RequeueAfter {
 		p.RequeueAfter = d
 	}
-}
-
-// claimPods returns the DaemonSet's pods after claiming, and the claim
-// patches. Candidates are those kube-controller-manager's pod index returns
-// for the DaemonSet: pods in its namespace that are orphans or whose
-// controller reference names this DaemonSet (kind, name and uid). When the
-// DaemonSet claims every pod (the usual case: the caller passes its pods),
-// the result is all itself.
-func claimPods(ds *appsv1.DaemonSet, selector labels.Selector, all []*corev1.Pod) ([]*corev1.Pod, []claim.Patch) {
-	sel := compileSelector(selector)
-	return claim.ObjectsWhere(ds, all, func(pod *corev1.Pod, ref *metav1.OwnerReference) bool {
-		return pod.Namespace == ds.Namespace &&
-			(ref == nil || ref.Kind == "DaemonSet" && ref.Name == ds.Name && ref.UID == ds.UID)
-	}, func(pod *corev1.Pod) bool {
-		return sel.matches(pod.Labels)
-	})
 }
 
 // podSelector is a labels.Selector compiled for matching many pods: the
@@ -352,6 +339,9 @@ func compileSelector(selector labels.Selector) podSelector {
 	}
 	return s
 }
+
+// matchesPod reports whether the selector matches the pod's labels.
+func (s *podSelector) matchesPod(pod *corev1.Pod) bool { return s.matches(pod.Labels) }
 
 // matches has the semantics of labels.Selector.Matches(labels.Set(l)).
 func (s *podSelector) matches(l map[string]string) bool {
