@@ -160,7 +160,7 @@ func TestGroupIsReferenceGroup(t *testing.T) {
 		for _, round := range []string{"first", "second"} {
 			nodes, pods := groupSnapshot(t, ds)
 			before := slices.Clone(pods)
-			g := group(sc, ds, eval, &sel, nodes, pods)
+			g := group(sc, ds, eval, &sel, nodes, nil, pods)
 			sameGrouping(t, referenceGroup(ds, eval, selector, nodes, pods), g)
 			if !slices.Equal(pods, before) {
 				t.Fatalf("%s: group reordered its input", round)

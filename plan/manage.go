@@ -142,16 +142,19 @@ func (s *sublist[T]) result() []T {
 // out of the per-node lists. It reads each node and each pod once: at
 // 100,000 nodes, walking the pods' memory is what planning costs. Cost:
 // O(nodes + pods), in sc's memory.
-func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *podSelector, nodes []*corev1.Node, pods []*corev1.Pod) grouping {
+//
+// index, when not nil, indexes nodes (see Cluster); otherwise group builds
+// one.
+func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *podSelector, nodes []*corev1.Node, index *nodeIndex, pods []*corev1.Pod) grouping {
 	g := grouping{nodes: resize(sc.nodes, len(nodes)), existing: len(nodes)}
 	for i, node := range nodes {
 		g.nodes[i] = placement.NodePods{Name: node.Name, Node: node, Decision: eval.Evaluate(node)}
 	}
-	// A loop of its own: the table accesses are cache misses, which a
-	// short loop overlaps.
-	index := newNodeIndex(sc, len(nodes))
-	for i := range g.nodes {
-		index.insert(g.nodes, i)
+	if index == nil {
+		sc.slots = resize(sc.slots, indexSize(len(nodes)))
+		clear(sc.slots)
+		index = &nodeIndex{seed: maphash.MakeSeed(), slots: sc.slots, mask: uint64(len(sc.slots) - 1)}
+		insertAll(index, nodesPods(g.nodes), len(g.nodes))
 	}
 
 	// First pass: claim each pod and resolve its node, counting pods per
@@ -285,31 +288,46 @@ type nodeIndex struct {
 	mask  uint64
 }
 
-// newNodeIndex returns an empty index for n nodes, in sc's memory.
-func newNodeIndex(sc *scratch, n int) nodeIndex {
+// indexSize is the number of slots of a nodeIndex for n nodes: a power of
+// two, at most half full.
+func indexSize(n int) int {
 	size := 16
 	for size < 2*n {
 		size *= 2
 	}
-	sc.slots = resize(sc.slots, size)
-	clear(sc.slots)
-	return nodeIndex{seed: maphash.MakeSeed(), slots: sc.slots, mask: uint64(size - 1)}
+	return size
 }
 
-// insert adds nodes[i]; of two nodes with one name, the first inserted
-// stays (kube-controller-manager's node-to-pods map is keyed by name).
-func (x *nodeIndex) insert(nodes []placement.NodePods, i int) {
-	name := nodes[i].Name
-	h := maphash.String(x.seed, name)
-	tag := h >> 32 << 32
-	for j := h & x.mask; ; j = (j + 1) & x.mask {
-		s := x.slots[j]
-		if s == 0 {
-			x.slots[j] = tag | uint64(i+1)
-			return
-		}
-		if s>>32<<32 == tag && nodes[uint32(s)-1].Name == name {
-			return
+// namedNodes is a node list as the index reads it.
+type namedNodes interface{ nameAt(i int) string }
+
+// nodesPods and nodeList are the node lists of a plan and of a Cluster.
+type (
+	nodesPods []placement.NodePods
+	nodeList  []*corev1.Node
+)
+
+func (l nodesPods) nameAt(i int) string { return l[i].Name }
+func (l nodeList) nameAt(i int) string  { return l[i].Name }
+
+// insertAll adds the first n nodes to the empty index x. It is a loop of
+// its own: the table accesses are cache misses, which a short loop
+// overlaps. Of two nodes with one name, the first stays
+// (kube-controller-manager's node-to-pods map is keyed by name).
+func insertAll[L namedNodes](x *nodeIndex, nodes L, n int) {
+	for i := range n {
+		name := nodes.nameAt(i)
+		h := maphash.String(x.seed, name)
+		tag := h >> 32 << 32
+		for j := h & x.mask; ; j = (j + 1) & x.mask {
+			s := x.slots[j]
+			if s == 0 {
+				x.slots[j] = tag | uint64(i+1)
+				break
+			}
+			if s>>32<<32 == tag && nodes.nameAt(int(uint32(s)-1)) == name {
+				break
+			}
 		}
 	}
 }

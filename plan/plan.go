@@ -207,6 +207,11 @@ var (
 // New never mutates s and never panics; the result does not depend on the
 // order of s's lists.
 func New(s Snapshot, opts Options) Plan {
+	return newPlan(s, opts, nil)
+}
+
+// newPlan is New; index, when not nil, indexes s.Nodes (see Cluster).
+func newPlan(s Snapshot, opts Options, index *nodeIndex) Plan {
 	ds := s.DaemonSet
 	if ds == nil {
 		return Plan{Err: ErrNoDaemonSet}
@@ -233,7 +238,7 @@ func New(s Snapshot, opts Options) Plan {
 	eval := placement.New(ds, opts.Placement)
 	sel := compileSelector(selector)
 	sc := scratchPool.Get().(*scratch)
-	g := group(sc, ds, eval, &sel, s.Nodes, s.Pods)
+	g := group(sc, ds, eval, &sel, s.Nodes, index, s.Pods)
 	defer sc.release(g)
 
 	hist, err := revision.Reconcile(ds, s.Revisions, g.claimed)
