@@ -2,10 +2,13 @@ package plan_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/dsplan/dsplan/internal/dstest"
@@ -90,8 +93,92 @@ func BenchmarkNew(b *testing.B) {
 							b.Fatal(p.Err)
 						}
 					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
 				})
 			}
 		}
 	}
+}
+
+// BenchmarkResync plans 50 DaemonSets over one cluster of 10,000 nodes, as a
+// controller's periodic resync does: every DaemonSet in steady state with
+// a current, available pod on every node (500,000 pods), every other one
+// with the six-NotIn affinity. api=New plans each with New; api=Cluster
+// shares one Cluster (built once, outside the timing: a controller rebuilds
+// it only when nodes change); goroutines=2 plans from two goroutines
+// sharing it.
+//
+// To keep the fixture near 700 MB, the pods of one DaemonSet share their
+// labels, owner references and conditions (read-only, as in an informer
+// cache that interned them).
+func BenchmarkResync(b *testing.B) {
+	const daemonSets, nodes = 50, 10000
+	snapshots := resyncSnapshots(b, daemonSets, nodes)
+	cluster := plan.NewCluster(snapshots[0].Nodes)
+	for _, tc := range []struct {
+		api        string
+		goroutines int
+		plan       func(plan.Snapshot) plan.Plan
+	}{
+		{"New", 1, func(s plan.Snapshot) plan.Plan { return plan.New(s, plan.Options{}) }},
+		{"Cluster", 1, func(s plan.Snapshot) plan.Plan { return cluster.Plan(s, plan.Options{}) }},
+		{"Cluster", 2, func(s plan.Snapshot) plan.Plan { return cluster.Plan(s, plan.Options{}) }},
+	} {
+		b.Run(fmt.Sprintf("daemonsets=%d/nodes=%d/api=%s/goroutines=%d", daemonSets, nodes, tc.api, tc.goroutines), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for g := range tc.goroutines {
+					wg.Go(func() {
+						for i := g; i < len(snapshots); i += tc.goroutines {
+							if p := tc.plan(snapshots[i]); p.Err != nil || len(p.Creates)+len(p.Deletes) > 0 {
+								b.Errorf("DaemonSet %d: a steady DaemonSet has work: %v, %d creates, %d deletes", i, p.Err, len(p.Creates), len(p.Deletes))
+							}
+						}
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(daemonSets*nodes), "ns/node")
+		})
+	}
+}
+
+// resyncSnapshots returns the steady snapshots of BenchmarkResync, sharing
+// one node list.
+func resyncSnapshots(b *testing.B, daemonSets, n int) []plan.Snapshot {
+	nodes := dstest.Nodes(n)
+	snapshots := make([]plan.Snapshot, daemonSets)
+	for d := range snapshots {
+		var mods []func(*appsv1.DaemonSet)
+		if d%2 == 1 {
+			mods = append(mods, sixNotIn)
+		}
+		ds := dstest.DaemonSet(fmt.Sprintf("agent-%02d", d), mods...)
+		cur, err := revision.New(ds, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hash := cur.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]
+		// One pod, whose read-only parts the DaemonSet's pods share.
+		model := dstest.Pod(ds, "", "", hash)
+		ds.Status = appsv1.DaemonSetStatus{
+			DesiredNumberScheduled: int32(n), CurrentNumberScheduled: int32(n), NumberReady: int32(n),
+			UpdatedNumberScheduled: int32(n), NumberAvailable: int32(n), ObservedGeneration: ds.Generation,
+		}
+		pods := make([]corev1.Pod, n)
+		ptrs := make([]*corev1.Pod, n)
+		for i, node := range nodes {
+			p := &pods[i]
+			p.ObjectMeta = metav1.ObjectMeta{
+				Name: fmt.Sprintf("%s-%05d", ds.Name, i), Namespace: ds.Namespace, UID: types.UID(fmt.Sprintf("%s-%05d-uid", ds.Name, i)),
+				Labels: model.Labels, OwnerReferences: model.OwnerReferences, CreationTimestamp: model.CreationTimestamp,
+			}
+			p.Spec.NodeName = node.Name
+			p.Status = model.Status
+			ptrs[i] = p
+		}
+		snapshots[d] = plan.Snapshot{DaemonSet: ds, Nodes: nodes, Pods: ptrs, Revisions: []*appsv1.ControllerRevision{cur}, Now: dstest.Epoch}
+	}
+	return snapshots
 }
