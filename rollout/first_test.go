@@ -26,3 +26,13 @@ func TestSmallestIsSortedPrefix(t *testing.T) {
 		}
 	})
 }
+
+// TestSmallestNegativeBudget: a negative budget (an invalid, unvalidated
+// maxUnavailable) keeps nothing and does not panic.
+func TestSmallestNegativeBudget(t *testing.T) {
+	s := newSmallest(-3, 10, cmp.Compare[int])
+	s.add(1)
+	if got := s.first(-3); len(got) != 0 {
+		t.Errorf("first(-3) = %v, want none", got)
+	}
+}

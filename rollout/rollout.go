@@ -232,7 +232,7 @@ func (u *updater) replace() Plan {
 	unavailable := 0
 	// The room left for candidates never exceeds maxUnavailable, so only
 	// that many of the smallest are kept.
-	candidates := smallest[Delete]{k: u.budget.MaxUnavailable, cmp: compareDeletes}
+	candidates := newSmallest(u.budget.MaxUnavailable, len(u.in.Nodes), compareDeletes)
 	for i := range u.in.Nodes {
 		n := &u.in.Nodes[i]
 		if !relevant(n) {
@@ -269,8 +269,8 @@ func (u *updater) surge() (Plan, error) {
 	plan := Plan{Budget: u.budget}
 	surged, availableCount := 0, 0
 	// As in replace, at most maxSurge candidates are surged.
-	candidates := smallest[Create]{k: u.budget.MaxSurge, cmp: compareCreates}
-	sunset := smallest[Delete]{k: math.MaxInt, cmp: compareDeletes}
+	candidates := newSmallest(u.budget.MaxSurge, len(u.in.Nodes), compareCreates)
+	sunset := newSmallest(math.MaxInt, 0, compareDeletes)
 	var missing string // smallest name of a surge candidate's vanished node
 	for i := range u.in.Nodes {
 		n := &u.in.Nodes[i]
@@ -354,6 +354,12 @@ type smallest[T any] struct {
 	cmp func(a, b T) int
 	// heap is a max-heap under cmp.
 	heap []T
+}
+
+// newSmallest returns a smallest for k values, with room for up to k of
+// the at most n values that will be added (one per node).
+func newSmallest[T any](k, n int, cmp func(a, b T) int) smallest[T] {
+	return smallest[T]{k: k, cmp: cmp, heap: make([]T, 0, max(0, min(k, n)))}
 }
 
 func (s *smallest[T]) add(x T) {
