@@ -171,7 +171,7 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 	for i, pod := range pods {
 		slot[i] = -1
 		ok := false
-		if ref := metav1.GetControllerOfNoCopy(pod); isCandidate(ds, pod, ref) {
+		if ref := controllerOf(pod); isCandidate(ds, pod, ref) {
 			var patch claim.Patch
 			if ok, patch = claim.Decide(ds, pod, ref, sel.matchesPod); patch.Type != "" {
 				g.patches = append(g.patches, patch)
@@ -255,6 +255,18 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 	}
 	sc.slot, sc.pflags, sc.names, sc.count, sc.flat, sc.flags = slot, pflags, names, end, flat, flags
 	return g
+}
+
+// controllerOf is metav1.GetControllerOfNoCopy(pod) without the interface
+// call.
+func controllerOf(pod *corev1.Pod) *metav1.OwnerReference {
+	refs := pod.OwnerReferences
+	for i := range refs {
+		if refs[i].Controller != nil && *refs[i].Controller {
+			return &refs[i]
+		}
+	}
+	return nil
 }
 
 // isCandidate reports whether kube-controller-manager's pod index returns
