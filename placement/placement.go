@@ -168,6 +168,9 @@ type Evaluator struct {
 	// nodeSelector is the template's spec.nodeSelector, as component-helpers
 	// parses it (no affinity: the match does not allocate).
 	nodeSelector nodeaffinity.RequiredNodeAffinity
+	// hasNodeSelector is false when spec.nodeSelector is empty, which every
+	// node matches: Evaluate then skips the call.
+	hasNodeSelector bool
 	// required is set when the template has a required node affinity; terms
 	// then holds its usable terms (see compileTerms).
 	required bool
@@ -219,14 +222,15 @@ func New(ds *appsv1.DaemonSet, opts Options) *Evaluator {
 	template := ds.Spec.Template.DeepCopy()
 	spec := &template.Spec
 	e := &Evaluator{
-		nodeName:      spec.NodeName,
-		nodeSelector:  nodeaffinity.NewRequiredNodeAffinity(spec.NodeSelector, nil),
-		tolerations:   daemonPodTolerations(spec.Tolerations, spec.HostNetwork),
-		comparisonOps: opts.TaintTolerationComparisonOperators,
-		template:      template,
-		namespace:     ds.Namespace,
-		generateName:  generateName(ds.Name),
-		controller:    *metav1.NewControllerRef(ds, daemonSetKind),
+		nodeName:        spec.NodeName,
+		nodeSelector:    nodeaffinity.NewRequiredNodeAffinity(spec.NodeSelector, nil),
+		hasNodeSelector: len(spec.NodeSelector) > 0,
+		tolerations:     daemonPodTolerations(spec.Tolerations, spec.HostNetwork),
+		comparisonOps:   opts.TaintTolerationComparisonOperators,
+		template:        template,
+		namespace:       ds.Namespace,
+		generateName:    generateName(ds.Name),
+		controller:      *metav1.NewControllerRef(ds, daemonSetKind),
 	}
 	for _, t := range e.tolerations {
 		comparison := t.Operator == corev1.TolerationOpLt || t.Operator == corev1.TolerationOpGt
@@ -300,8 +304,10 @@ func (e *Evaluator) Evaluate(node *corev1.Node) Decision {
 	}
 	// Without an affinity, component-helpers' RequiredNodeAffinity only
 	// matches the nodeSelector labels and does not allocate.
-	if ok, _ := e.nodeSelector.Match(node); !ok {
-		return Decision{Reason: NodeSelectorMismatch}
+	if e.hasNodeSelector {
+		if ok, _ := e.nodeSelector.Match(node); !ok {
+			return Decision{Reason: NodeSelectorMismatch}
+		}
 	}
 	if e.required && !e.matchesTerms(node) {
 		return Decision{Reason: NodeAffinityMismatch}
