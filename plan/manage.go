@@ -135,8 +135,9 @@ func (s *sublist[T]) result() []T {
 	return s.list
 }
 
-// group evaluates every node once, claims the pods (see claimPods) and
-// indexes the claimed pods by the node they target, as
+// group evaluates every node once, claims the pods (the candidates of
+// isCandidate, decided by claim.Decide) and indexes the claimed pods by
+// the node they target, as
 // kube-controller-manager's getNodesToDaemonPods: pods without a
 // resolvable target are left out, and terminal pods being deleted are left
 // out of the per-node lists. It reads each node and each pod once: at
@@ -288,7 +289,8 @@ func targetNodeName(pod *corev1.Pod) (string, bool) {
 }
 
 // nodeIndex finds a node's position in a node list by name: an
-// open-addressing hash table of positions, built once per plan. At 100,000
+// open-addressing hash table of positions, built once per plan or once per
+// Cluster. At 100,000
 // nodes a map[string]int cost more than the rest of group (setting up its
 // table, then an insert and a lookup per node); this table is one
 // allocation, and a 32-bit tag from the hash next to each position spares
