@@ -119,3 +119,22 @@ func ExamplePlan_IsZero() {
 	fmt.Println(p.IsZero())
 	// Output: true
 }
+
+// ExampleCluster_Plan plans two DaemonSets against one node list indexed
+// once, as a controller's resync does.
+func ExampleCluster_Plan() {
+	s, _, err := plan.Decode([]byte(cluster))
+	if err != nil {
+		panic(err)
+	}
+	c := plan.NewCluster(s.Nodes)
+	for _, name := range []string{"node-exporter", "log-shipper"} {
+		ds, _ := plan.Default(s.DaemonSet)
+		ds.Name = name
+		p := c.Plan(plan.Snapshot{DaemonSet: ds, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, plan.Options{})
+		fmt.Println(name, len(p.Creates), "creates")
+	}
+	// Output:
+	// node-exporter 2 creates
+	// log-shipper 2 creates
+}

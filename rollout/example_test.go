@@ -41,3 +41,12 @@ func ExampleUpdate() {
 	// Output:
 	// delete old-node-0000 on node-0000 because Replace
 }
+
+// ExampleAllowsSurge shows that any positive maxSurge percentage allows a
+// second pod on a node: scaled to one node, it rounds up to 1.
+func ExampleAllowsSurge() {
+	ds := dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromInt32(0), intstr.FromString("1%")))
+	n, _ := rollout.SurgeCount(ds, 250)
+	fmt.Println(rollout.AllowsSurge(ds), n)
+	// Output: true 3
+}
