@@ -214,24 +214,3 @@ func TestSelectorMatchesLikeLabels(t *testing.T) {
 		}
 	})
 }
-
-// TestSmallestIsSortedPrefix checks smallest against sorting everything and
-// keeping the first k.
-func TestSmallestIsSortedPrefix(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		values := rapid.SliceOf(rapid.IntRange(0, 20)).Draw(t, "values")
-		k := rapid.IntRange(0, 25).Draw(t, "k")
-		s := smallest[int]{k: k, cmp: func(a, b int) int { return a - b }}
-		for _, v := range values {
-			s.add(v)
-		}
-		want := slices.Sorted(slices.Values(values))
-		want = want[:min(k, len(want))]
-		if got := s.sorted(); !slices.Equal(got, want) && len(got)+len(want) > 0 {
-			t.Fatalf("got %v, want %v", got, want)
-		}
-		if s.added != len(values) {
-			t.Fatalf("added = %d, want %d", s.added, len(values))
-		}
-	})
-}

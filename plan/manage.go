@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dsplan/dsplan/internal/claim"
+	"github.com/dsplan/dsplan/internal/smallest"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/rollout"
 )
@@ -372,27 +373,27 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, eval *placement.Evaluator, 
 	// that follow once these writes are observed; here the first ones in
 	// sorted order go first. Only those are kept: a fresh DaemonSet on
 	// 100,000 nodes has 100,000 creates, of which a plan holds 250.
-	creates := smallest[Create]{k: burst, cmp: compareCreates}
-	deletes := smallest[Delete]{k: burst, cmp: compareDeletes}
+	creates := smallest.New(burst, 0, compareCreates) // grows only with creates
+	deletes := smallest.New(burst, 0, compareDeletes)
 	surge := rollout.AllowsSurge(ds)
 	for i := range g.nodes[:g.existing] {
 		c, d := p.podsShouldBeOnNode(ds, &g.nodes[i], g.nodeFlags(i), surge, s)
 		if c {
-			creates.add(Create{Node: g.nodes[i].Name, Reason: CreateMissing})
+			creates.Add(Create{Node: g.nodes[i].Name, Reason: CreateMissing})
 		}
 		for _, d := range d {
-			deletes.add(d)
+			deletes.Add(d)
 		}
 	}
 	for _, n := range g.nodes[g.existing:] {
 		for _, pod := range n.Pods {
 			if pod.Spec.NodeName == "" {
-				deletes.add(Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteNodeGone})
+				deletes.Add(Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteNodeGone})
 			}
 		}
 	}
 
-	if creates.added == 0 && deletes.added == 0 && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+	if creates.Added() == 0 && deletes.Added() == 0 && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
 		rp, err := rollout.Update(rollout.Input{DaemonSet: ds, Hash: p.Hash, Nodes: g.nodes, Now: s.Now}, opts.Rollout)
 		if err != nil {
 			p.Err = err
@@ -403,14 +404,14 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, eval *placement.Evaluator, 
 				Message: "maxSurge and maxUnavailable are both 0; kube-controller-manager uses maxUnavailable 1"})
 		}
 		for _, c := range rp.Creates {
-			creates.add(Create{Node: c.Node, Reason: Reason(c.Reason)})
+			creates.Add(Create{Node: c.Node, Reason: Reason(c.Reason)})
 		}
 		for _, d := range rp.Deletes {
-			deletes.add(Delete{Pod: d.Pod.Name, Node: d.Node, Reason: Reason(d.Reason)})
+			deletes.Add(Delete{Pod: d.Pod.Name, Node: d.Node, Reason: Reason(d.Reason)})
 		}
 	}
 
-	p.Creates, p.Deletes = creates.sorted(), deletes.sorted()
+	p.Creates, p.Deletes = creates.Sorted(), deletes.Sorted()
 	for i := range p.Creates {
 		p.Creates[i].Pod = eval.NewPod(p.Creates[i].Node, p.Hash)
 	}
@@ -426,62 +427,6 @@ func compareCreates(a, b Create) int {
 // which a cluster does not have) by node and reason.
 func compareDeletes(a, b Delete) int {
 	return cmp.Or(strings.Compare(a.Pod, b.Pod), strings.Compare(a.Node, b.Node), strings.Compare(string(a.Reason), string(b.Reason)))
-}
-
-// smallest keeps the k smallest values added under cmp: the first k of
-// all of them sorted, in O(n log k) time and O(k) memory for n values. Values
-// cmp finds equal must be interchangeable.
-type smallest[T any] struct {
-	k   int
-	cmp func(a, b T) int
-	// heap is a max-heap under cmp.
-	heap []T
-	// added counts the values added.
-	added int
-}
-
-func (s *smallest[T]) add(x T) {
-	s.added++
-	h := s.heap
-	if len(h) < s.k {
-		// Sift up.
-		h = append(h, x)
-		for i := len(h) - 1; i > 0; {
-			parent := (i - 1) / 2
-			if s.cmp(h[parent], h[i]) >= 0 {
-				break
-			}
-			h[parent], h[i] = h[i], h[parent]
-			i = parent
-		}
-		s.heap = h
-		return
-	}
-	if s.k == 0 || s.cmp(x, h[0]) >= 0 {
-		return
-	}
-	// Replace the largest and sift down.
-	h[0] = x
-	for i := 0; ; {
-		largest := i
-		if l := 2*i + 1; l < len(h) && s.cmp(h[l], h[largest]) > 0 {
-			largest = l
-		}
-		if r := 2*i + 2; r < len(h) && s.cmp(h[r], h[largest]) > 0 {
-			largest = r
-		}
-		if largest == i {
-			break
-		}
-		h[i], h[largest] = h[largest], h[i]
-		i = largest
-	}
-}
-
-// sorted returns the values kept, sorted; s must not be used afterwards.
-func (s *smallest[T]) sorted() []T {
-	slices.SortFunc(s.heap, s.cmp)
-	return s.heap
 }
 
 // podsShouldBeOnNode decides one node of the manage pass: whether it needs

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/dsplan/dsplan/internal/smallest"
 	"github.com/dsplan/dsplan/placement"
 )
 
@@ -232,7 +233,7 @@ func (u *updater) replace() Plan {
 	unavailable := 0
 	// The room left for candidates never exceeds maxUnavailable, so only
 	// that many of the smallest are kept.
-	candidates := newSmallest(u.budget.MaxUnavailable, len(u.in.Nodes), compareDeletes)
+	candidates := smallest.New(u.budget.MaxUnavailable, len(u.in.Nodes), compareDeletes)
 	for i := range u.in.Nodes {
 		n := &u.in.Nodes[i]
 		if !relevant(n) {
@@ -251,12 +252,12 @@ func (u *updater) replace() Plan {
 			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod, Node: n.Name, Reason: ReplaceUnavailable})
 			unavailable++
 		default:
-			candidates.add(Delete{Pod: oldPod, Node: n.Name, Reason: Replace})
+			candidates.Add(Delete{Pod: oldPod, Node: n.Name, Reason: Replace})
 		}
 	}
 	// Upstream only collects candidates while the running count is below the
 	// budget; the number it uses is the same either way.
-	plan.Deletes = append(plan.Deletes, candidates.first(u.budget.MaxUnavailable-unavailable)...)
+	plan.Deletes = append(plan.Deletes, candidates.First(u.budget.MaxUnavailable-unavailable)...)
 	sortDeletes(plan.Deletes)
 	return plan
 }
@@ -269,8 +270,8 @@ func (u *updater) surge() (Plan, error) {
 	plan := Plan{Budget: u.budget}
 	surged, availableCount := 0, 0
 	// As in replace, at most maxSurge candidates are surged.
-	candidates := newSmallest(u.budget.MaxSurge, len(u.in.Nodes), compareCreates)
-	sunset := newSmallest(math.MaxInt, 0, compareDeletes)
+	candidates := smallest.New(u.budget.MaxSurge, len(u.in.Nodes), compareCreates)
+	sunset := smallest.New(math.MaxInt, 0, compareDeletes)
 	var missing string // smallest name of a surge candidate's vanished node
 	for i := range u.in.Nodes {
 		n := &u.in.Nodes[i]
@@ -308,9 +309,9 @@ func (u *updater) surge() (Plan, error) {
 			case !u.available(oldPod):
 				plan.Creates = append(plan.Creates, Create{Node: n.Name, Reason: SurgeUnavailable})
 			case !n.Decision.ShouldRun:
-				sunset.add(Delete{Pod: oldPod, Node: n.Name, Reason: SurgeSunset})
+				sunset.Add(Delete{Pod: oldPod, Node: n.Name, Reason: SurgeSunset})
 			default:
-				candidates.add(Create{Node: n.Name, Reason: Surge})
+				candidates.Add(Create{Node: n.Name, Reason: Surge})
 			}
 		case !u.available(newPod):
 			surged++
@@ -323,9 +324,9 @@ func (u *updater) surge() (Plan, error) {
 		return Plan{}, fmt.Errorf("couldn't get node for nodeName %q: %w", missing, ErrNodeNotFound)
 	}
 	if extra := availableCount - u.budget.Desired; extra > 0 {
-		plan.Deletes = append(plan.Deletes, sunset.first(extra)...)
+		plan.Deletes = append(plan.Deletes, sunset.First(extra)...)
 	}
-	plan.Creates = append(plan.Creates, candidates.first(u.budget.MaxSurge-surged)...)
+	plan.Creates = append(plan.Creates, candidates.First(u.budget.MaxSurge-surged)...)
 	sortDeletes(plan.Deletes)
 	sortCreates(plan.Creates)
 	return plan, nil
@@ -343,77 +344,3 @@ func compareCreates(a, b Create) int { return strings.Compare(a.Node, b.Node) }
 func sortDeletes(ds []Delete) { slices.SortFunc(ds, compareDeletes) }
 
 func sortCreates(cs []Create) { slices.SortFunc(cs, compareCreates) }
-
-// smallest keeps the k smallest values added under cmp, a total order
-// (the candidates are one per node, nodes by name): what sorting all of them
-// and keeping the first k gives, in O(n log k) time and O(k) memory for n
-// values. A rollout of 10% on 100,000 nodes picks 10,000 of 100,000
-// candidates.
-type smallest[T any] struct {
-	k   int
-	cmp func(a, b T) int
-	// heap is a max-heap under cmp.
-	heap []T
-}
-
-// newSmallest returns a smallest for k values, with room for up to k of
-// the at most n values that will be added (one per node).
-func newSmallest[T any](k, n int, cmp func(a, b T) int) smallest[T] {
-	return smallest[T]{k: k, cmp: cmp, heap: make([]T, 0, max(0, min(k, n)))}
-}
-
-func (s *smallest[T]) add(x T) {
-	if len(s.heap) < s.k {
-		s.heap = append(s.heap, x)
-		s.up(len(s.heap) - 1)
-		return
-	}
-	if s.k > 0 && s.cmp(x, s.heap[0]) < 0 {
-		s.heap[0] = x
-		s.down(0)
-	}
-}
-
-// first returns the n smallest of the values kept (all when there are
-// fewer, none when n <= 0), in no particular order; s must not be used
-// afterwards.
-func (s *smallest[T]) first(n int) []T {
-	n = max(n, 0)
-	for len(s.heap) > n {
-		last := len(s.heap) - 1
-		s.heap[0] = s.heap[last]
-		s.heap = s.heap[:last]
-		s.down(0)
-	}
-	return s.heap
-}
-
-func (s *smallest[T]) up(i int) {
-	h := s.heap
-	for i > 0 {
-		parent := (i - 1) / 2
-		if s.cmp(h[parent], h[i]) >= 0 {
-			return
-		}
-		h[parent], h[i] = h[i], h[parent]
-		i = parent
-	}
-}
-
-func (s *smallest[T]) down(i int) {
-	h := s.heap
-	for {
-		largest := i
-		if l := 2*i + 1; l < len(h) && s.cmp(h[l], h[largest]) > 0 {
-			largest = l
-		}
-		if r := 2*i + 2; r < len(h) && s.cmp(h[r], h[largest]) > 0 {
-			largest = r
-		}
-		if largest == i {
-			return
-		}
-		h[i], h[largest] = h[largest], h[i]
-		i = largest
-	}
-}
