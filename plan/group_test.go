@@ -84,7 +84,7 @@ func groupSnapshot(t *rapid.T, ds *appsv1.DaemonSet) ([]*corev1.Node, []*corev1.
 	}), 0, 6).Draw(t, "nodes")
 	pods := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) *corev1.Pod {
 		node := names.Draw(t, "target")
-		p := dstest.Pod(ds, rapid.SampledFrom([]string{"a", "b", "c"}).Draw(t, "name"), node, "h",
+		p := dstest.Pod(ds, rapid.SampledFrom([]string{"a", "b", "c"}).Draw(t, "name"), node, rapid.SampledFrom([]string{"h", "old"}).Draw(t, "hash"),
 			dstest.Created(dstest.Epoch.Add(time.Duration(rapid.IntRange(0, 2).Draw(t, "created"))*time.Second)),
 			dstest.Phase(rapid.SampledFrom([]corev1.PodPhase{corev1.PodRunning, corev1.PodFailed, corev1.PodSucceeded}).Draw(t, "phase")))
 		switch rapid.IntRange(0, 3).Draw(t, "targeting") {
@@ -95,6 +95,9 @@ func groupSnapshot(t *rapid.T, ds *appsv1.DaemonSet) ([]*corev1.Node, []*corev1.
 		}
 		if rapid.Bool().Draw(t, "deleting") {
 			dstest.Deleting(p)
+		}
+		if rapid.Bool().Draw(t, "unready") {
+			p.Status.Conditions[0].Status = corev1.ConditionFalse
 		}
 		switch rapid.IntRange(0, 5).Draw(t, "ownership") {
 		case 1:
@@ -113,7 +116,9 @@ func groupSnapshot(t *rapid.T, ds *appsv1.DaemonSet) ([]*corev1.Node, []*corev1.
 	return nodes, pods
 }
 
-func sameGrouping(t *rapid.T, want, got grouping) {
+// sameGrouping checks got against want, and got's pod states against
+// classify.
+func sameGrouping(t *rapid.T, classify *placement.PodClassifier, want, got grouping) {
 	if got.existing != want.existing {
 		t.Fatalf("existing = %d, want %d", got.existing, want.existing)
 	}
@@ -134,11 +139,12 @@ func sameGrouping(t *rapid.T, want, got grouping) {
 		if g.Name != w.Name || g.Node != w.Node || g.Decision != w.Decision || !slices.Equal(g.Pods, w.Pods) {
 			t.Fatalf("nodes[%d]: got %s %p %v %v, want %s %p %v %v", i, g.Name, g.Node, g.Decision, g.Pods, w.Name, w.Node, w.Decision, w.Pods)
 		}
-		if i < got.existing {
-			for k, f := range got.nodeFlags(i) {
-				if want := flagsOf(g.Pods[k]); f != want {
-					t.Fatalf("nodes[%d]: flags[%d] = %b, want %b", i, k, f, want)
-				}
+		if len(g.States) != len(g.Pods) || i < got.existing && !slices.Equal(got.nodeFlags(i), g.States) {
+			t.Fatalf("nodes[%d]: States %v, flags %v, for %d pods", i, g.States, got.nodeFlags(i), len(g.Pods))
+		}
+		for k, f := range g.States {
+			if want := classify.State(g.Pods[k]); f != want {
+				t.Fatalf("nodes[%d]: States[%d] = %v, want %v", i, k, f, want)
 			}
 		}
 	}
@@ -155,13 +161,14 @@ func TestGroupIsReferenceGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	sel := compileSelector(selector)
+	classify := placement.NewPodClassifier(ds, "h", dstest.Epoch)
 	rapid.Check(t, func(t *rapid.T) {
 		sc := new(scratch)
 		for _, round := range []string{"first", "second"} {
 			nodes, pods := groupSnapshot(t, ds)
 			before := slices.Clone(pods)
-			g := group(sc, ds, eval, &sel, nodes, nil, pods)
-			sameGrouping(t, referenceGroup(ds, eval, selector, nodes, pods), g)
+			g := group(sc, ds, eval, &sel, &classify, nodes, nil, pods)
+			sameGrouping(t, &classify, referenceGroup(ds, eval, selector, nodes, pods), g)
 			if !slices.Equal(pods, before) {
 				t.Fatalf("%s: group reordered its input", round)
 			}

@@ -233,20 +233,11 @@ func newPlan(s Snapshot, opts Options, index *nodeIndex) Plan {
 		return p
 	}
 
-	// Every node and pod is read once, here, before the revision history
-	// (which needs the claimed pods); see group.
-	eval := placement.New(ds, opts.Placement)
-	sel := compileSelector(selector)
-	sc := scratchPool.Get().(*scratch)
-	g := group(sc, ds, eval, &sel, s.Nodes, index, s.Pods)
-	defer sc.release(g)
-
-	hist, err := revision.Reconcile(ds, s.Revisions, g.claimed)
+	hist, err := revision.Reconcile(ds, s.Revisions, nil)
 	if err == nil {
 		err = hist.Err()
 	}
 	p.Hash = hist.Hash
-	p.PodPatches = hist.PodPatches
 	p.Revisions = Revisions{Create: hist.Create, Update: hist.Update, Delete: hist.Delete}
 	for _, c := range hist.Claims {
 		p.Claims = append(p.Claims, Claim{Kind: ClaimRevision, Name: c.Name, Adopt: c.Type == revision.Adopt, Patch: c.Patch})
@@ -259,6 +250,22 @@ func newPlan(s Snapshot, opts Options, index *nodeIndex) Plan {
 		}
 		return p
 	}
+
+	// Every node and pod is read once, here, with what the later passes
+	// need of them; see group.
+	eval := placement.New(ds, opts.Placement)
+	sel := compileSelector(selector)
+	classifier := placement.NewPodClassifier(ds, p.Hash, s.Now)
+	sc := scratchPool.Get().(*scratch)
+	g := group(sc, ds, eval, &sel, &classifier, s.Nodes, index, s.Pods)
+	defer sc.release(g)
+	if len(hist.Delete) > 0 {
+		// Reconcile deletes revisions only when several match the
+		// template, and then relabels the claimed pods, which it now gets.
+		// The hash and the revision writes do not depend on the pods.
+		hist, _ = revision.Reconcile(ds, s.Revisions, g.claimed)
+	}
+	p.PodPatches = hist.PodPatches
 	if ds.Namespace == "" || ds.Name == "" || ds.UID == "" {
 		p.Err = fmt.Errorf("couldn't get node to daemon pod mapping for daemon set %q: DaemonSet has no namespace, name or uid", ds.Name)
 		return p

@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -90,6 +91,24 @@ func TestUpdateProperties(t *testing.T) {
 		}
 		if surged > p.Budget.MaxSurge {
 			t.Fatalf("%d surge creates, maxSurge %d", surged, p.Budget.MaxSurge)
+		}
+
+		// Precomputed States give the same plan.
+		classify := placement.NewPodClassifier(in.DaemonSet, in.Hash, in.Now)
+		withStates := slices.Clone(in.Nodes)
+		for i := range withStates {
+			n := &withStates[i]
+			n.States = make([]placement.PodState, len(n.Pods))
+			for k, pod := range n.Pods {
+				n.States[k] = classify.State(pod)
+			}
+		}
+		r, err := rollout.Update(rollout.Input{DaemonSet: in.DaemonSet, Hash: in.Hash, Nodes: withStates, Now: in.Now}, rollout.Options{})
+		if err != nil {
+			t.Fatalf("Update(with States): %v", err)
+		}
+		if diff := cmp.Diff(summary(p), summary(r)); diff != "" {
+			t.Fatalf("plan with States differs (-without +with):\n%s", diff)
 		}
 
 		shuffled := rapid.Permutation(in.Nodes).Draw(t, "order")

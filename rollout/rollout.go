@@ -144,6 +144,9 @@ type Input struct {
 	// longer exist, with Node nil) and every existing node, each with its
 	// placement decision, in any order. Pods exclude terminal pods being
 	// deleted, as kube-controller-manager's getNodesToDaemonPods(false).
+	// Whether a pod is updated, being deleted or available is its
+	// placement.PodState as placement.NewPodClassifier(DaemonSet, Hash, Now)
+	// computes it, read from a node's States when they are set.
 	Nodes []placement.NodePods
 	// Now is the time availability (minReadySeconds) is judged at.
 	Now time.Time
@@ -179,8 +182,7 @@ func Update(in Input, _ Options) (Plan, error) {
 	if err != nil {
 		return Plan{}, fmt.Errorf("couldn't get unavailable numbers: %w", err)
 	}
-	generation, _ := placement.TemplateGeneration(ds)
-	u := updater{in: in, budget: budget, generation: generation}
+	u := updater{in: in, budget: budget, classifier: placement.NewPodClassifier(ds, in.Hash, in.Now)}
 	if budget.MaxSurge == 0 {
 		return u.replace(), nil
 	}
@@ -190,7 +192,7 @@ func Update(in Input, _ Options) (Plan, error) {
 type updater struct {
 	in         Input
 	budget     Budget
-	generation *int64
+	classifier placement.PodClassifier
 }
 
 // relevant reports whether rollingUpdate looks at this node: it walks the
@@ -199,30 +201,38 @@ func relevant(n *placement.NodePods) bool {
 	return len(n.Pods) > 0 || (n.Node != nil && n.Decision.ShouldRun)
 }
 
+// livePod is a pod not being deleted, with its state.
+type livePod struct {
+	pod   *corev1.Pod // nil for none
+	state placement.PodState
+}
+
+func (p livePod) available() bool { return p.state&placement.PodAvailable != 0 }
+
 // split returns the node's live new and old pod, or ok false when the node
 // has more than one of either (the manage pass cleans it up first).
-func (u *updater) split(pods []*corev1.Pod) (newPod, oldPod *corev1.Pod, ok bool) {
-	for _, pod := range pods {
-		if pod.DeletionTimestamp != nil {
+func (u *updater) split(n *placement.NodePods) (newPod, oldPod livePod, ok bool) {
+	for k, pod := range n.Pods {
+		if pod == nil {
 			continue
 		}
-		if placement.IsPodUpdated(pod, u.in.Hash, u.generation) {
-			if newPod != nil {
-				return nil, nil, false
+		s := n.StateAt(k, &u.classifier)
+		if s&placement.PodDeleting != 0 {
+			continue
+		}
+		if s&placement.PodUpdated != 0 {
+			if newPod.pod != nil {
+				return livePod{}, livePod{}, false
 			}
-			newPod = pod
+			newPod = livePod{pod, s}
 		} else {
-			if oldPod != nil {
-				return nil, nil, false
+			if oldPod.pod != nil {
+				return livePod{}, livePod{}, false
 			}
-			oldPod = pod
+			oldPod = livePod{pod, s}
 		}
 	}
 	return newPod, oldPod, true
-}
-
-func (u *updater) available(pod *corev1.Pod) bool {
-	return placement.IsPodAvailable(pod, u.in.DaemonSet.Spec.MinReadySeconds, u.in.Now)
 }
 
 // replace is the maxSurge == 0 branch: delete unavailable old pods freely,
@@ -239,20 +249,20 @@ func (u *updater) replace() Plan {
 		if !relevant(n) {
 			continue
 		}
-		newPod, oldPod, ok := u.split(n.Pods)
+		newPod, oldPod, ok := u.split(n)
 		switch {
-		case !ok, newPod == nil && oldPod == nil, newPod != nil && oldPod != nil:
+		case !ok, newPod.pod == nil && oldPod.pod == nil, newPod.pod != nil && oldPod.pod != nil:
 			// The manage pass creates or prunes here; count it unavailable.
 			unavailable++
-		case newPod != nil:
-			if !u.available(newPod) {
+		case newPod.pod != nil:
+			if !newPod.available() {
 				unavailable++
 			}
-		case !u.available(oldPod):
-			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod, Node: n.Name, Reason: ReplaceUnavailable})
+		case !oldPod.available():
+			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.pod, Node: n.Name, Reason: ReplaceUnavailable})
 			unavailable++
 		default:
-			candidates.Add(Delete{Pod: oldPod, Node: n.Name, Reason: Replace})
+			candidates.Add(Delete{Pod: oldPod.pod, Node: n.Name, Reason: Replace})
 		}
 	}
 	// Upstream only collects candidates while the running count is below the
@@ -278,25 +288,25 @@ func (u *updater) surge() (Plan, error) {
 		if !relevant(n) {
 			continue
 		}
-		newPod, oldPod, ok := u.split(n.Pods)
+		newPod, oldPod, ok := u.split(n)
 		if !ok {
 			surged++
 			continue
 		}
 		switch {
-		case oldPod != nil:
-			if u.available(oldPod) {
+		case oldPod.pod != nil:
+			if oldPod.available() {
 				availableCount++
 			}
-		case newPod != nil:
-			if u.available(newPod) {
+		case newPod.pod != nil:
+			if newPod.available() {
 				availableCount++
 			}
 		}
 		switch {
-		case oldPod == nil:
+		case oldPod.pod == nil:
 			// Nothing to replace; the manage pass creates where needed.
-		case newPod == nil:
+		case newPod.pod == nil:
 			if n.Node == nil {
 				if missing == "" || n.Name < missing {
 					missing = n.Name
@@ -304,19 +314,19 @@ func (u *updater) surge() (Plan, error) {
 				continue
 			}
 			switch {
-			case !u.available(oldPod) && !n.Decision.ShouldRun:
-				plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod, Node: n.Name, Reason: SurgeIneligible})
-			case !u.available(oldPod):
+			case !oldPod.available() && !n.Decision.ShouldRun:
+				plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.pod, Node: n.Name, Reason: SurgeIneligible})
+			case !oldPod.available():
 				plan.Creates = append(plan.Creates, Create{Node: n.Name, Reason: SurgeUnavailable})
 			case !n.Decision.ShouldRun:
-				sunset.Add(Delete{Pod: oldPod, Node: n.Name, Reason: SurgeSunset})
+				sunset.Add(Delete{Pod: oldPod.pod, Node: n.Name, Reason: SurgeSunset})
 			default:
 				candidates.Add(Create{Node: n.Name, Reason: Surge})
 			}
-		case !u.available(newPod):
+		case !newPod.available():
 			surged++
 		default:
-			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod, Node: n.Name, Reason: SurgeReplaced})
+			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.pod, Node: n.Name, Reason: SurgeReplaced})
 		}
 	}
 	if missing != "" {

@@ -310,3 +310,21 @@ func rolling(maxUnavailable, maxSurge *intstr.IntOrString) appsv1.DaemonSetUpdat
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestUpdateReadsStates checks that Update takes a node's States, when
+// they are set, instead of classifying the pods: the pod is new and
+// available, but its States say old and available, so it is replaced.
+func TestUpdateReadsStates(t *testing.T) {
+	ds := dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromInt32(1), intstr.FromInt32(0)))
+	node := dstest.Node("node-a")
+	np := nodePods(node, dstest.Pod(ds, "p", node.Name, "new"))
+	in := rollout.Input{DaemonSet: ds, Hash: "new", Nodes: []placement.NodePods{np}, Now: dstest.Epoch}
+	if p, err := rollout.Update(in, rollout.Options{}); err != nil || len(p.Deletes) != 0 {
+		t.Fatalf("without States: %d deletes, %v; want none", len(p.Deletes), err)
+	}
+	in.Nodes[0].States = []placement.PodState{placement.PodReady | placement.PodAvailable}
+	p, err := rollout.Update(in, rollout.Options{})
+	if err != nil || len(p.Deletes) != 1 || p.Deletes[0].Reason != rollout.Replace {
+		t.Fatalf("with States: %+v, %v; want one Replace", p.Deletes, err)
+	}
+}

@@ -224,6 +224,20 @@ func propCompute(t *rapid.T) {
 		t.Fatalf("Compute() = %+v without a write, want ds.Status %+v", got, in.ds.Status)
 	}
 
+	// Precomputed States give the same status.
+	classify := placement.NewPodClassifier(in.ds, in.hash, now)
+	withStates := slices.Clone(in.nodes)
+	for i := range withStates {
+		n := &withStates[i]
+		n.States = make([]placement.PodState, len(n.Pods))
+		for k, pod := range n.Pods {
+			n.States[k] = classify.State(pod)
+		}
+	}
+	if diff := cmp.Diff(got, status.Compute(in.ds, in.hash, withStates, now, in.opts)); diff != "" {
+		t.Fatalf("Compute() with States differs (-without +with):\n%s", diff)
+	}
+
 	// Node order does not matter.
 	shuffled := rapid.Permutation(in.nodes).Draw(t, "shuffled")
 	if diff := cmp.Diff(got, status.Compute(in.ds, in.hash, shuffled, now, in.opts)); diff != "" {

@@ -1,11 +1,9 @@
 package status
 
 import (
-	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/dsplan/dsplan/placement"
 )
@@ -45,6 +43,9 @@ type Options struct {
 //     [placement.IsPodAvailable]), and updated when [placement.IsPodUpdated]
 //     holds for hash and the template generation of the deprecated
 //     annotation (an unparsable annotation counts as absent, as upstream).
+//     These are the pod's [placement.PodState] bits, as
+//     placement.NewPodClassifier(ds, hash, now) computes them; when a node's
+//     States are set, Compute reads them and not the pods.
 //  5. numberUnavailable is desiredNumberScheduled − numberAvailable.
 //  6. observedGeneration becomes ds.Generation unless opts.StatusOnly.
 //  7. collisionCount and conditions are kept from ds.Status.
@@ -62,40 +63,32 @@ func Compute(ds *appsv1.DaemonSet, hash string, nodes []placement.NodePods, now 
 	if ds == nil {
 		return appsv1.DaemonSetStatus{}
 	}
-	// The template generation is parsed and formatted once per call;
-	// upstream formats it with fmt.Sprint for every pod. Upstream ignores
-	// the parse error ("the controller handles this via the hash"), so an
-	// unparsable value counts as no generation. generation stays nil
-	// without one, and is never empty otherwise.
-	var buf [20]byte
-	generation := templateGeneration(ds, buf[:0])
-	minReady := ds.Spec.MinReadySeconds
-
+	c := placement.NewPodClassifier(ds, hash, now)
 	var desired, current, misscheduled, ready, updated, available int32
 	for i := range nodes {
 		n := &nodes[i]
 		if n.Node == nil {
 			continue
 		}
-		pod := oldest(n.Pods)
+		k, state := oldest(n, &c)
 		if !n.Decision.ShouldRun {
-			if pod != nil {
+			if k >= 0 {
 				misscheduled++
 			}
 			continue
 		}
 		desired++
-		if pod == nil {
+		if k < 0 {
 			continue
 		}
 		current++
-		if placement.IsPodReady(pod) {
+		if state&placement.PodReady != 0 {
 			ready++
-			if placement.IsPodAvailable(pod, minReady, now) {
-				available++
-			}
 		}
-		if isUpdated(pod, hash, generation) {
+		if state&placement.PodAvailable != 0 {
+			available++
+		}
+		if state&placement.PodUpdated != 0 {
 			updated++
 		}
 	}
@@ -117,53 +110,18 @@ func Compute(ds *appsv1.DaemonSet, hash string, nodes []placement.NodePods, now 
 	return st
 }
 
-// oldest returns the first pod that getNodesToDaemonPods(false) keeps, or
-// nil when there is none.
-func oldest(pods []*corev1.Pod) *corev1.Pod {
-	for _, p := range pods {
-		if p == nil || (p.DeletionTimestamp != nil && isTerminal(p)) {
+// oldest returns the index in n.Pods of the first pod that
+// getNodesToDaemonPods(false) keeps, and its state; -1 when there is none.
+func oldest(n *placement.NodePods, c *placement.PodClassifier) (int, placement.PodState) {
+	for k, p := range n.Pods {
+		if p == nil {
 			continue
 		}
-		return p
+		if s := n.StateAt(k, c); s&placement.PodDeleting == 0 || !s.Terminal() {
+			return k, s
+		}
 	}
-	return nil
-}
-
-// templateGeneration appends to buf the decimal template generation of the
-// deprecated annotation, as placement.TemplateGeneration parses it and
-// placement.IsPodUpdated formats it, and returns nil when the annotation is
-// absent or unparsable. It parses the annotation itself because
-// placement.TemplateGeneration returns a pointer, which costs an
-// allocation.
-func templateGeneration(ds *appsv1.DaemonSet, buf []byte) []byte {
-	v, ok := ds.Annotations[appsv1.DeprecatedTemplateGeneration]
-	if !ok {
-		return nil
-	}
-	g, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return nil
-	}
-	return strconv.AppendInt(buf, g, 10)
-}
-
-// isUpdated is placement.IsPodUpdated with the template generation already
-// formatted (nil when there is none): the pod carries the current hash, or
-// the current template generation in its pod-template-generation label.
-func isUpdated(pod *corev1.Pod, hash string, generation []byte) bool {
-	if hash != "" && pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == hash {
-		return true
-	}
-	return generation != nil && pod.Labels[templateGenerationLabel] == string(generation)
-}
-
-// templateGenerationLabel is the deprecated pod label holding the
-// DaemonSet's template generation (extensions/v1beta1
-// DaemonSetTemplateGenerationKey).
-const templateGenerationLabel = "pod-template-generation"
-
-func isTerminal(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded
+	return -1, 0
 }
 
 // NeedsUpdate reports whether kube-controller-manager calls UpdateStatus

@@ -758,3 +758,26 @@ func BenchmarkCompute(b *testing.B) {
 		})
 	}
 }
+
+// TestComputeReadsStates checks that Compute takes a node's States, when
+// they are set, instead of classifying the pods: here they contradict the
+// pod, which is old, not ready, and failed and being deleted.
+func TestComputeReadsStates(t *testing.T) {
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Labels: map[string]string{appsv1.DefaultDaemonSetUniqueLabelKey: hashOld},
+			DeletionTimestamp: &metav1.Time{Time: now}},
+		Status: corev1.PodStatus{Phase: corev1.PodFailed},
+	}
+	node := placement.NodePods{Name: "n", Node: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}},
+		Decision: placement.Decision{ShouldRun: true, ShouldContinueRunning: true}, Pods: []*corev1.Pod{pod}}
+	if got := status.Compute(ds, hashNew, []placement.NodePods{node}, now, status.Options{}); got.CurrentNumberScheduled != 0 {
+		t.Fatalf("without States: current %d, want 0 (a terminal pod being deleted is skipped)", got.CurrentNumberScheduled)
+	}
+	node.States = []placement.PodState{placement.PodReady | placement.PodAvailable | placement.PodUpdated}
+	want := appsv1.DaemonSetStatus{DesiredNumberScheduled: 1, CurrentNumberScheduled: 1, NumberReady: 1,
+		UpdatedNumberScheduled: 1, NumberAvailable: 1, ObservedGeneration: 1}
+	if diff := cmp.Diff(want, status.Compute(ds, hashNew, []placement.NodePods{node}, now, status.Options{})); diff != "" {
+		t.Errorf("with States (-want +got):\n%s", diff)
+	}
+}
