@@ -44,5 +44,16 @@
 // [IsPodUpdated], [IsControlledBy] and [TemplateGeneration] read daemon pods
 // and DaemonSets the way KCM does.
 //
+// # Pods, grouped by node
+//
+// [NodePods] is the unit packages rollout, status and plan share: one node,
+// its decision and the daemon pods targeting it, oldest first
+// ([ComparePods]). What the controller reads of those pods — being
+// deleted, failed or succeeded, ready, available, updated — is a
+// [PodState], computed by a [PodClassifier] for one revision hash and one
+// time. A planner that visits every pod anyway can store the states in
+// [NodePods.States], and the later passes read those bytes instead of the
+// pods: at 100,000 pods, walking the pods' memory is what planning costs.
+//
 // No function here modifies its inputs.
 package placement

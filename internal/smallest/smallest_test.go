@@ -43,3 +43,44 @@ func TestNegativeK(t *testing.T) {
 		t.Errorf("First(-3) = %v, want none", got)
 	}
 }
+
+// TestManyValuesWithRepeats exercises the cut of a full buffer (more than
+// 2k and 64 values), with repeated values and in several arrival orders.
+func TestManyValuesWithRepeats(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		values := rapid.SliceOfN(rapid.IntRange(0, 300), 0, 600).Draw(t, "values")
+		switch rapid.IntRange(0, 2).Draw(t, "order") {
+		case 1:
+			slices.Sort(values)
+		case 2:
+			slices.Sort(values)
+			slices.Reverse(values)
+		}
+		k := rapid.IntRange(0, 200).Draw(t, "k")
+		s := New(k, len(values), cmp.Compare[int])
+		for _, v := range values {
+			s.Add(v)
+		}
+		sorted := slices.Sorted(slices.Values(values))
+		if got, want := s.Sorted(), sorted[:min(k, len(values))]; !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Fatalf("k %d: Sorted() = %v, want %v", k, got, want)
+		}
+	})
+}
+
+// TestInOrderStreamIsLinear checks the point of the bound: a stream that
+// arrives sorted costs about one comparison per value.
+func TestInOrderStreamIsLinear(t *testing.T) {
+	const n, k = 100000, 10000
+	compares := 0
+	s := New(k, n, func(a, b int) int { compares++; return cmp.Compare(a, b) })
+	for i := range n {
+		s.Add(i)
+	}
+	if got := s.Sorted(); len(got) != k || got[0] != 0 || got[k-1] != k-1 {
+		t.Fatalf("Sorted() kept %d values, %d..%d", len(got), got[0], got[len(got)-1])
+	}
+	if compares > 2*n {
+		t.Errorf("%d comparisons for %d values in order, want at most %d", compares, n, 2*n)
+	}
+}
