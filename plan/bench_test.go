@@ -103,6 +103,32 @@ func BenchmarkNew(b *testing.B) {
 	}
 }
 
+// BenchmarkClusterPlan is BenchmarkNew's steady state through a Cluster,
+// the path of a controller that re-plans a DaemonSet on every event: the
+// node index is built once, outside the timing.
+func BenchmarkClusterPlan(b *testing.B) {
+	for _, affinity := range []bool{false, true} {
+		aff := "none"
+		if affinity {
+			aff = "sixNotIn"
+		}
+		for _, n := range []int{1000, 10000, 100000} {
+			b.Run(fmt.Sprintf("state=steady/affinity=%s/nodes=%d", aff, n), func(b *testing.B) {
+				s := scenario(b, n, "steady", affinity)
+				c := plan.NewCluster(s.Nodes)
+				runtime.GC()
+				b.ReportAllocs()
+				for b.Loop() {
+					if p := c.Plan(s, plan.Options{}); p.Err != nil || len(p.Creates)+len(p.Deletes) > 0 {
+						b.Fatalf("a steady DaemonSet has work: %v, %d creates, %d deletes", p.Err, len(p.Creates), len(p.Deletes))
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+			})
+		}
+	}
+}
+
 // BenchmarkResync plans 50 DaemonSets over one cluster of 10,000 nodes, as a
 // controller's periodic resync does: every DaemonSet in steady state with
 // a current, available pod on every node (500,000 pods), every other one
