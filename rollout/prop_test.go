@@ -2,7 +2,6 @@ package rollout_test
 
 import (
 	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -95,14 +94,7 @@ func TestUpdateProperties(t *testing.T) {
 
 		// Precomputed States give the same plan.
 		classify := placement.NewPodClassifier(in.DaemonSet, in.Hash, in.Now)
-		withStates := slices.Clone(in.Nodes)
-		for i := range withStates {
-			n := &withStates[i]
-			n.States = make([]placement.PodState, len(n.Pods))
-			for k, pod := range n.Pods {
-				n.States[k] = classify.State(pod)
-			}
-		}
+		withStates := dstest.WithStates(in.Nodes, &classify)
 		r, err := rollout.Update(rollout.Input{DaemonSet: in.DaemonSet, Hash: in.Hash, Nodes: withStates, Now: in.Now}, rollout.Options{})
 		if err != nil {
 			t.Fatalf("Update(with States): %v", err)

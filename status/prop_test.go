@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"pgregory.net/rapid"
 
+	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/status"
 )
@@ -226,14 +227,7 @@ func propCompute(t *rapid.T) {
 
 	// Precomputed States give the same status.
 	classify := placement.NewPodClassifier(in.ds, in.hash, now)
-	withStates := slices.Clone(in.nodes)
-	for i := range withStates {
-		n := &withStates[i]
-		n.States = make([]placement.PodState, len(n.Pods))
-		for k, pod := range n.Pods {
-			n.States[k] = classify.State(pod)
-		}
-	}
+	withStates := dstest.WithStates(in.nodes, &classify)
 	if diff := cmp.Diff(got, status.Compute(in.ds, in.hash, withStates, now, in.opts)); diff != "" {
 		t.Fatalf("Compute() with States differs (-without +with):\n%s", diff)
 	}

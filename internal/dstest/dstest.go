@@ -7,6 +7,7 @@ package dstest
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -14,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/dsplan/dsplan/placement"
 )
 
 // Epoch is the creation time of objects the builders make, and a
@@ -208,4 +211,18 @@ func Unscheduled(node string) func(*corev1.Pod) {
 			}}},
 		}}
 	}
+}
+
+// WithStates returns a copy of nodes whose States are set by c, as a
+// planner that classified every pod once sets them.
+func WithStates(nodes []placement.NodePods, c *placement.PodClassifier) []placement.NodePods {
+	out := slices.Clone(nodes)
+	for i := range out {
+		n := &out[i]
+		n.States = make([]placement.PodState, len(n.Pods))
+		for k, pod := range n.Pods {
+			n.States[k] = c.State(pod)
+		}
+	}
+	return out
 }
