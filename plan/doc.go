@@ -31,6 +31,15 @@
 // Failed-pod backoff and unobserved expectations, which upstream keeps in
 // memory, are inputs (Snapshot.FailedPodBackoff, PendingExpectations).
 //
+// # Concurrency and memory
+//
+// New and Cluster.Plan may run in any number of goroutines at once; they
+// start none themselves. Each plan reads every node and pod once and keeps
+// what later passes need in working memory (about 150 bytes per node and
+// pod). That memory is recycled between plans through a sync.Pool, the
+// package's one variable: it holds nothing a later plan reads (it is
+// cleared before reuse), so results never depend on earlier calls.
+//
 // # Deliberate differences
 //
 // New follows kube-controller-manager even where it misbehaves (a surge
