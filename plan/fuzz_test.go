@@ -9,6 +9,11 @@ import (
 // FuzzDecodeAndPlan feeds arbitrary bytes through what examples/whatif
 // does: Decode, Default, New. Nothing may panic, and a decoded snapshot
 // must plan the same way twice.
+//
+// The seeds are whole manifests, and the fuzzing engine minimizes each new
+// interesting input for up to a minute by default, counting none of those
+// runs: pass -fuzzminimizetime 2s, or the progress line shows long
+// stretches of 0 execs/sec (about 120,000 execs in 90 s with it).
 func FuzzDecodeAndPlan(f *testing.F) {
 	f.Add([]byte(cluster))
 	f.Add([]byte(cluster + `
