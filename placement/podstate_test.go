@@ -192,3 +192,24 @@ func TestPodStateString(t *testing.T) {
 		t.Error("Terminal() is wrong")
 	}
 }
+
+// TestNilPods: the pod helpers take nil pods without panicking; a nil pod
+// is neither ready nor available and sorts last.
+func TestNilPods(t *testing.T) {
+	if IsPodReady(nil) || IsPodAvailable(nil, 0, stateEpoch) {
+		t.Error("a nil pod is ready or available")
+	}
+	pod := statePod(nil, corev1.PodRunning)
+	for _, tc := range []struct {
+		a, b *corev1.Pod
+		want int
+	}{
+		{nil, nil, 0},
+		{nil, pod, 1},
+		{pod, nil, -1},
+	} {
+		if got := ComparePods(tc.a, tc.b); got != tc.want {
+			t.Errorf("ComparePods(%v, %v) = %d, want %d", tc.a != nil, tc.b != nil, got, tc.want)
+		}
+	}
+}

@@ -29,6 +29,9 @@ type grouping struct {
 	nodes []placement.NodePods
 	// existing is the number of existing nodes at the front of nodes.
 	existing int
+	// nilNodes and nilPods count the nil entries of the snapshot's lists,
+	// which are skipped.
+	nilNodes, nilPods int
 	// claimed are the DaemonSet's pods after claiming, in input order, and
 	// patches the claim patches, sorted.
 	claimed []*corev1.Pod
@@ -132,6 +135,10 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 	// fields are written: a whole NodePods, with its empty Pods and States,
 	// costs a third more here.
 	for i, node := range nodes {
+		if node == nil {
+			g.nilNodes++ // its entry stays empty: no name, no node, no pods
+			continue
+		}
 		n := &g.nodes[i]
 		n.Name, n.Node, n.Decision = node.Name, node, eval.Evaluate(node)
 	}
@@ -156,7 +163,9 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 	for i, pod := range pods {
 		slot[i] = -1
 		ok := false
-		if ref := controllerOf(pod); isCandidate(ds, pod, ref) {
+		if pod == nil {
+			g.nilPods++
+		} else if ref := controllerOf(pod); isCandidate(ds, pod, ref) {
 			var patch claim.Patch
 			if ok, patch = claim.Decide(ds, pod, ref, sel.matchesPod); patch.Type != "" {
 				g.patches = append(g.patches, patch)
@@ -297,8 +306,9 @@ func indexSize(n int) int {
 	return size
 }
 
-// namedNodes is a node list as the index reads it.
-type namedNodes interface{ nameAt(i int) string }
+// namedNodes is a node list as the index reads it: the name of the i-th
+// node, false for a nil node.
+type namedNodes interface{ nameAt(i int) (string, bool) }
 
 // nodesPods and nodeList are the node lists of a plan and of a Cluster.
 type (
@@ -306,8 +316,14 @@ type (
 	nodeList  []*corev1.Node
 )
 
-func (l nodesPods) nameAt(i int) string { return l[i].Name }
-func (l nodeList) nameAt(i int) string  { return l[i].Name }
+func (l nodesPods) nameAt(i int) (string, bool) { return l[i].Name, l[i].Node != nil }
+
+func (l nodeList) nameAt(i int) (string, bool) {
+	if l[i] == nil {
+		return "", false
+	}
+	return l[i].Name, true
+}
 
 // insertAll adds the first n nodes to the empty index x. It is a loop of
 // its own: the table accesses are cache misses, which a short loop
@@ -315,7 +331,10 @@ func (l nodeList) nameAt(i int) string  { return l[i].Name }
 // (kube-controller-manager's node-to-pods map is keyed by name).
 func insertAll[L namedNodes](x *nodeIndex, nodes L, n int) {
 	for i := range n {
-		name := nodes.nameAt(i)
+		name, ok := nodes.nameAt(i)
+		if !ok {
+			continue
+		}
 		h := maphash.String(x.seed, name)
 		tag := h >> 32 << 32
 		for j := h & x.mask; ; j = (j + 1) & x.mask {
@@ -324,7 +343,7 @@ func insertAll[L namedNodes](x *nodeIndex, nodes L, n int) {
 				x.slots[j] = tag | uint64(i+1)
 				break
 			}
-			if s>>32<<32 == tag && nodes.nameAt(int(uint32(s)-1)) == name {
+			if other, _ := nodes.nameAt(int(uint32(s) - 1)); s>>32<<32 == tag && other == name {
 				break
 			}
 		}

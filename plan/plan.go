@@ -275,6 +275,12 @@ func newPlan(s Snapshot, opts Options, index *nodeIndex) Plan {
 	}
 
 	p.Warnings = append(p.Warnings, eval.Warnings()...)
+	if g.nilNodes > 0 {
+		p.Warnings = append(p.Warnings, placement.Warning{Field: "Snapshot.Nodes", Message: fmt.Sprintf("%d nil entries ignored", g.nilNodes)})
+	}
+	if g.nilPods > 0 {
+		p.Warnings = append(p.Warnings, placement.Warning{Field: "Snapshot.Pods", Message: fmt.Sprintf("%d nil entries ignored", g.nilPods)})
+	}
 	processed := !s.PendingExpectations
 	if processed {
 		p.manageAndUpdate(ds, eval, &g, &s, opts)

@@ -517,3 +517,34 @@ func TestNewWarnsOnUnsetHistoryLimit(t *testing.T) {
 		t.Errorf("plan = %v, err %v; want one create and no error", actions(p), p.Err)
 	}
 }
+
+// TestNewIgnoresNilEntries: nil nodes, pods and revisions are skipped, with
+// a warning for each list, through New and through a Cluster; the rest of
+// the plan is the plan without them.
+func TestNewIgnoresNilEntries(t *testing.T) {
+	ds := dstest.DaemonSet("agent")
+	nodes := dstest.Nodes(3)
+	pods := []*corev1.Pod{dstest.Pod(ds, "agent-a", nodes[0].Name, ""), dstest.Pod(ds, "agent-b", "gone", "")}
+	clean := plan.Snapshot{DaemonSet: ds, Nodes: nodes, Pods: pods, Now: dstest.Epoch}
+	want := plan.New(clean, plan.Options{})
+
+	withNils := clean
+	withNils.Nodes = []*corev1.Node{nil, nodes[0], nodes[1], nil, nodes[2]}
+	withNils.Pods = []*corev1.Pod{pods[0], nil, pods[1]}
+	withNils.Revisions = []*appsv1.ControllerRevision{nil}
+	wantWarnings := append(slices.Clone(want.Warnings),
+		placement.Warning{Field: "Snapshot.Nodes", Message: "2 nil entries ignored"},
+		placement.Warning{Field: "Snapshot.Pods", Message: "1 nil entries ignored"})
+	for name, got := range map[string]plan.Plan{
+		"New":     plan.New(withNils, plan.Options{}),
+		"Cluster": plan.NewCluster(withNils.Nodes).Plan(withNils, plan.Options{}),
+	} {
+		if diff := cmp.Diff(wantWarnings, got.Warnings); diff != "" {
+			t.Errorf("%s: warnings (-want +got):\n%s", name, diff)
+		}
+		got.Warnings = want.Warnings
+		if diff := cmp.Diff(want, got, cmp.Comparer(errorsEqual)); diff != "" {
+			t.Errorf("%s: plan differs from the plan without nil entries (-want +got):\n%s", name, diff)
+		}
+	}
+}

@@ -42,10 +42,14 @@ type Budget struct {
 // Budgets does not apply API defaults: a RollingUpdate strategy with a nil
 // rollingUpdate or nil maxSurge means zero surge, but a nil maxUnavailable
 // under a non-nil rollingUpdate is an error, exactly as upstream (the API
-// server always defaults it to 1). Other strategy types have no budget.
+// server always defaults it to 1). Other strategy types, and a nil ds, have
+// no budget.
 // The error wraps the intstr parse error and names the field.
 func Budgets(ds *appsv1.DaemonSet, desired int) (Budget, error) {
 	b := Budget{Desired: desired}
+	if ds == nil {
+		return b, nil
+	}
 	strategy := ds.Spec.UpdateStrategy
 	if strategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || strategy.RollingUpdate == nil {
 		return b, nil
@@ -67,8 +71,11 @@ func Budgets(ds *appsv1.DaemonSet, desired int) (Budget, error) {
 }
 
 // SurgeCount returns maxSurge scaled to desired (rounded up), or 0 when the
-// strategy is not RollingUpdate or maxSurge is unset.
+// strategy is not RollingUpdate, maxSurge is unset or ds is nil.
 func SurgeCount(ds *appsv1.DaemonSet, desired int) (int, error) {
+	if ds == nil {
+		return 0, nil
+	}
 	strategy := ds.Spec.UpdateStrategy
 	if strategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || strategy.RollingUpdate == nil ||
 		strategy.RollingUpdate.MaxSurge == nil {
@@ -152,6 +159,9 @@ type Input struct {
 	Now time.Time
 }
 
+// ErrNoDaemonSet is Update's error for an Input without a DaemonSet.
+var ErrNoDaemonSet = errors.New("rollout: no DaemonSet")
+
 // ErrNodeNotFound is wrapped by Update's error when a surge candidate's
 // node does not exist: kube-controller-manager fails the whole rolling
 // update then (a pod bound to a deleted node blocks a surge rollout until
@@ -161,7 +171,8 @@ var ErrNodeNotFound = errors.New("node not found")
 // Update decides which old pods to delete and, with maxSurge, which nodes
 // get a new pod, as kube-controller-manager v1.37.2's rollingUpdate does.
 // It runs only when the manage pass has nothing to do; the caller checks
-// that. OnDelete and other strategies return the zero Plan.
+// that. OnDelete and other strategies return the zero Plan; an Input
+// without a DaemonSet returns ErrNoDaemonSet.
 //
 // Where upstream walks a Go map and so picks candidates at random when the
 // budget is smaller than the candidates, Update picks by node name: the
@@ -169,6 +180,9 @@ var ErrNodeNotFound = errors.New("node not found")
 // order among the candidates, and the number of picks is always upstream's.
 func Update(in Input, _ Options) (Plan, error) {
 	ds := in.DaemonSet
+	if ds == nil {
+		return Plan{}, ErrNoDaemonSet
+	}
 	if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
 		return Plan{}, nil
 	}

@@ -328,3 +328,20 @@ func TestUpdateReadsStates(t *testing.T) {
 		t.Fatalf("with States: %+v, %v; want one Replace", p.Deletes, err)
 	}
 }
+
+// TestNilDaemonSet: the rollout functions take a nil DaemonSet without
+// panicking.
+func TestNilDaemonSet(t *testing.T) {
+	if b, err := rollout.Budgets(nil, 3); err != nil || b != (rollout.Budget{Desired: 3}) {
+		t.Errorf("Budgets(nil, 3) = %+v, %v; want no budget", b, err)
+	}
+	if n, err := rollout.SurgeCount(nil, 3); err != nil || n != 0 {
+		t.Errorf("SurgeCount(nil, 3) = %d, %v; want 0", n, err)
+	}
+	if rollout.AllowsSurge(nil) {
+		t.Error("AllowsSurge(nil) = true")
+	}
+	if _, err := rollout.Update(rollout.Input{}, rollout.Options{}); !errors.Is(err, rollout.ErrNoDaemonSet) {
+		t.Errorf("Update(Input{}) error = %v, want ErrNoDaemonSet", err)
+	}
+}
