@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
@@ -100,6 +101,30 @@ func BenchmarkNew(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkListerOrder is BenchmarkNew's steady state with the nodes and
+// the pods listed in a random order, as an informer's lister returns them,
+// while BenchmarkNew lists them in the order they were created, which is
+// also their order in memory. Planning then visits memory in a random
+// order: a measure of what locality is worth.
+func BenchmarkListerOrder(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("state=steady/affinity=none/nodes=%d", n), func(b *testing.B) {
+			s := scenario(b, n, "steady", false)
+			r := rand.New(rand.NewPCG(1, 2))
+			r.Shuffle(len(s.Nodes), func(i, j int) { s.Nodes[i], s.Nodes[j] = s.Nodes[j], s.Nodes[i] })
+			r.Shuffle(len(s.Pods), func(i, j int) { s.Pods[i], s.Pods[j] = s.Pods[j], s.Pods[i] })
+			runtime.GC()
+			b.ReportAllocs()
+			for b.Loop() {
+				if p := plan.New(s, plan.Options{}); p.Err != nil || len(p.Creates)+len(p.Deletes) > 0 {
+					b.Fatalf("a steady DaemonSet has work: %v, %d creates, %d deletes", p.Err, len(p.Creates), len(p.Deletes))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+		})
 	}
 }
 

@@ -35,7 +35,7 @@
 //
 // New and Cluster.Plan may run in any number of goroutines at once; they
 // start none themselves. Each plan reads every node and pod once and keeps
-// what later passes need in working memory (about 150 bytes per node and
+// what later passes need in working memory (about 175 bytes per node and
 // pod). That memory is recycled between plans through a sync.Pool, the
 // package's one variable: it holds nothing a later plan reads (it is
 // cleared before reuse), so results never depend on earlier calls.

@@ -67,6 +67,10 @@ type scratch struct {
 	count  []int32
 	flat   []*corev1.Pod
 	flags  []placement.PodState
+	// memoryOrder
+	order, order2 []int32
+	keys, keys2   []uint64
+	marks         []uint8
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -81,6 +85,12 @@ func (sc *scratch) release(g grouping) {
 	clear(sc.flat)
 	scratchPool.Put(sc)
 }
+
+// Marks of a pod in group's first pass.
+const (
+	markClaimed = 1 << iota // claimed by the DaemonSet
+	markHistory             // claimed, with a target node
+)
 
 // resize returns s with length n, reusing its memory when it is large
 // enough; the contents are not cleared.
@@ -123,9 +133,10 @@ func (s *sublist[T]) result() []T {
 // the node they target, as
 // kube-controller-manager's getNodesToDaemonPods: pods without a
 // resolvable target are left out, and terminal pods being deleted are left
-// out of the per-node lists. It reads each node and each pod once: at
-// 100,000 nodes, walking the pods' memory is what planning costs. Cost:
-// O(nodes + pods), in sc's memory.
+// out of the per-node lists. It reads each node and each pod once, the
+// pods in memory order (see memoryOrder): at 100,000 nodes, walking the
+// pods' memory is what planning costs. Cost: O(nodes + pods), in sc's
+// memory.
 //
 // index, when not nil, indexes nodes (see Cluster); otherwise group builds
 // one.
@@ -160,7 +171,12 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 	claimed := sublist[*corev1.Pod]{list: pods}
 	history := sublist[*corev1.Pod]{list: pods}
 	var vanished map[string]int32
-	for i, pod := range pods {
+	marks := resize(sc.marks, len(pods))
+	sc.marks = marks
+	order := memoryOrder(sc, pods)
+	for _, i32 := range order {
+		i := int(i32)
+		pod := pods[i]
 		slot[i] = -1
 		ok := false
 		if pod == nil {
@@ -171,26 +187,33 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 				g.patches = append(g.patches, patch)
 			}
 		}
-		claimed.add(i, ok)
+		marks[i] = 0
+		if ok {
+			marks[i] = markClaimed
+		}
 		name := ""
 		if ok {
 			name, ok = targetNodeName(pod)
 		}
-		history.add(i, ok)
 		if !ok {
 			continue
 		}
+		marks[i] |= markHistory
 		f := classify.State(pod)
 		if f&placement.PodDeleting != 0 && f.Terminal() {
 			continue
 		}
 		names[i], slot[i], pflags[i] = name, 0, f
 	}
+	for i, m := range marks {
+		claimed.add(i, m&markClaimed != 0)
+		history.add(i, m&markHistory != 0)
+	}
 	claim.SortPatches(g.patches)
 	g.claimed, g.history = claimed.result(), history.result()
 	// Resolving the names is a loop of its own, for the same reason as
 	// inserting them.
-	for i := range pods {
+	for _, i := range order {
 		if slot[i] < 0 {
 			continue
 		}

@@ -11,8 +11,10 @@
 package claim
 
 import (
+	"cmp"
 	"encoding/json"
-	"sort"
+	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -95,13 +97,12 @@ func Decide[T metav1.Object](ds *appsv1.DaemonSet, obj T, ref *metav1.OwnerRefer
 	return false, Patch{}
 }
 
-// SortPatches sorts patches as Objects returns them: by name, then type.
+// SortPatches sorts patches as Objects returns them: by name, then type,
+// then body, so that the order never depends on the order they were made
+// in (objects may share a name in a malformed snapshot).
 func SortPatches(patches []Patch) {
-	sort.Slice(patches, func(i, j int) bool {
-		if patches[i].Name != patches[j].Name {
-			return patches[i].Name < patches[j].Name
-		}
-		return patches[i].Type < patches[j].Type
+	slices.SortFunc(patches, func(a, b Patch) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(string(a.Type), string(b.Type)), strings.Compare(a.Patch, b.Patch))
 	})
 }
 
