@@ -160,9 +160,10 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 		insertAll(index, nodesPods(g.nodes), len(g.nodes))
 	}
 
-	// First pass: claim each pod and resolve its node, counting pods per
-	// node. slot[i] is the position of pods[i]'s node in g.nodes, -1 for a
-	// pod left out.
+	// First pass, in memory order: claim each pod and classify it. marks[i]
+	// records what the claimed and history lists need of pods[i], which
+	// keep list order and are built afterwards; slot[i] becomes the
+	// position of pods[i]'s node in g.nodes, -1 for a pod left out.
 	slot := resize(sc.slot, len(pods))
 	pflags := resize(sc.pflags, len(pods))
 	names := resize(sc.names, len(pods))
@@ -188,13 +189,11 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 			}
 		}
 		marks[i] = 0
-		if ok {
-			marks[i] = markClaimed
+		if !ok {
+			continue
 		}
-		name := ""
-		if ok {
-			name, ok = targetNodeName(pod)
-		}
+		marks[i] = markClaimed
+		name, ok := targetNodeName(pod)
 		if !ok {
 			continue
 		}
@@ -211,8 +210,8 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 	}
 	claim.SortPatches(g.patches)
 	g.claimed, g.history = claimed.result(), history.result()
-	// Resolving the names is a loop of its own, for the same reason as
-	// inserting them.
+	// Resolving the names, which counts pods per node, is a loop of its
+	// own, for the same reason as inserting them.
 	for _, i := range order {
 		if slot[i] < 0 {
 			continue
