@@ -84,3 +84,28 @@ func TestInOrderStreamIsLinear(t *testing.T) {
 		t.Errorf("%d comparisons for %d values in order, want at most %d", compares, n, 2*n)
 	}
 }
+
+// TestSelectSmallest checks the quickselect on its own: v[:k] holds the k
+// smallest values, the largest of them at v[k-1], also with many equal
+// values (which defeat the pivots) and sorted or reversed input.
+func TestSelectSmallest(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		v := rapid.SliceOfN(rapid.IntRange(0, rapid.SampledFrom([]int{1, 3, 1000}).Draw(t, "spread")), 2, 300).Draw(t, "values")
+		switch rapid.IntRange(0, 2).Draw(t, "order") {
+		case 1:
+			slices.Sort(v)
+		case 2:
+			slices.Sort(v)
+			slices.Reverse(v)
+		}
+		k := rapid.IntRange(1, len(v)-1).Draw(t, "k")
+		sorted := slices.Sorted(slices.Values(v))
+		selectSmallest(v, k, cmp.Compare[int])
+		if got := slices.Sorted(slices.Values(v[:k])); !slices.Equal(got, sorted[:k]) {
+			t.Fatalf("k %d: v[:k] = %v, want the values %v", k, v[:k], sorted[:k])
+		}
+		if v[k-1] != sorted[k-1] {
+			t.Fatalf("k %d: v[k-1] = %d, want %d", k, v[k-1], sorted[k-1])
+		}
+	})
+}
