@@ -21,6 +21,11 @@
 // fails nor allocates, and returns a [Decision] with a typed [Reason] and the
 // offending taint.
 //
+// A node list evaluated against many DaemonSets can be prepared once as a
+// [NodeSet], which numbers its label keys and values: an Evaluator bound
+// to it ([Evaluator.On]) then reads a node's labels from columns instead
+// of looking each key up in the node's label map, with the same decisions.
+//
 // # Lenient decisions, strict validation
 //
 // Decisions follow KCM even for DaemonSets the API server would reject or

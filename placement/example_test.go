@@ -211,3 +211,38 @@ func ExampleValidate() {
 	// spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than 100%
 	// spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero
 }
+
+// ExampleEvaluator_On evaluates several DaemonSets against one prepared
+// node list, as a controller does between two changes of its nodes: the
+// labels are numbered once, and each DaemonSet binds to them.
+func ExampleEvaluator_On() {
+	labelled := func(name string, labels map[string]string) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	}
+	set := placement.NewNodeSet([]*corev1.Node{
+		labelled("gpu-1", map[string]string{"accelerator": "nvidia"}),
+		labelled("cpu-1", map[string]string{"tier": "spot"}),
+		labelled("cpu-2", nil),
+	})
+	gpuOnly := logAgent()
+	gpuOnly.Spec.Template.Spec.NodeSelector = map[string]string{"accelerator": "nvidia"}
+	noSpot := logAgent()
+	noSpot.Spec.Template.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "tier", Operator: corev1.NodeSelectorOpNotIn, Values: []string{"spot"}}},
+		}}},
+	}}
+	for _, ds := range []*appsv1.DaemonSet{gpuOnly, noSpot} {
+		on := placement.New(ds, placement.Options{}).On(set)
+		var runs []string
+		for i := range set.Len() {
+			if on.Evaluate(i).ShouldRun {
+				runs = append(runs, set.Node(i).Name)
+			}
+		}
+		fmt.Println(runs)
+	}
+	// Output:
+	// [gpu-1]
+	// [gpu-1 cpu-2]
+}

@@ -312,6 +312,12 @@ func (e *Evaluator) Evaluate(node *corev1.Node) Decision {
 	if e.required && !e.matchesTerms(node) {
 		return Decision{Reason: NodeAffinityMismatch}
 	}
+	return e.taintDecision(node)
+}
+
+// taintDecision is Evaluate's last two rules, for a node that passed the
+// others.
+func (e *Evaluator) taintDecision(node *corev1.Node) Decision {
 	var noSchedule *corev1.Taint
 	for i := range node.Spec.Taints {
 		t := &node.Spec.Taints[i]

@@ -619,30 +619,49 @@ func BenchmarkEvaluate(b *testing.B) {
 	} {
 		for _, n := range []int{1000, 10000} {
 			b.Run(fmt.Sprintf("affinity=%s/nodes=%d", tc.name, n), func(b *testing.B) {
-				ds := withSpec(func(s *corev1.PodSpec) { s.Affinity = tc.affinity })
-				nodes := benchNodes(n)
-				e := New(ds, Options{})
-				b.ReportAllocs()
-				var run int
-				cpu := cpuTime()
-				for b.Loop() {
-					run = 0
-					for _, node := range nodes {
-						if e.Evaluate(node).ShouldRun {
-							run++
-						}
-					}
-				}
-				if run != n {
-					b.Fatalf("%d of %d nodes should run", run, n)
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
-				// On a shared machine wall time includes waiting for a CPU;
-				// the process's CPU time does not.
-				b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/node")
+				benchmarkEvaluate(b, "Evaluate", tc.affinity, n)
+			})
+			b.Run(fmt.Sprintf("affinity=%s/nodes=%d/api=NodeSet", tc.name, n), func(b *testing.B) {
+				benchmarkEvaluate(b, "NodeSet", tc.affinity, n)
 			})
 		}
 	}
+}
+
+// benchmarkEvaluate evaluates n nodes with Evaluate, or (api "NodeSet")
+// through an Evaluator bound to a NodeSet built outside the timing.
+func benchmarkEvaluate(b *testing.B, api string, affinity *corev1.Affinity, n int) {
+	ds := withSpec(func(s *corev1.PodSpec) { s.Affinity = affinity })
+	nodes := benchNodes(n)
+	e := New(ds, Options{})
+	var set *SetEvaluator
+	if api == "NodeSet" {
+		set = e.On(NewNodeSet(nodes))
+	}
+	b.ReportAllocs()
+	var run int
+	cpu := cpuTime()
+	for b.Loop() {
+		run = 0
+		for i, node := range nodes {
+			var d Decision
+			if set != nil {
+				d = set.Evaluate(i)
+			} else {
+				d = e.Evaluate(node)
+			}
+			if d.ShouldRun {
+				run++
+			}
+		}
+	}
+	if run != n {
+		b.Fatalf("%d of %d nodes should run", run, n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+	// On a shared machine wall time includes waiting for a CPU; the
+	// process's CPU time does not.
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/node")
 }
 
 // benchNodes returns n ready nodes as a kubelet registers them: a handful of

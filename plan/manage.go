@@ -138,10 +138,16 @@ func (s *sublist[T]) result() []T {
 // pods' memory is what planning costs. Cost: O(nodes + pods), in sc's
 // memory.
 //
-// index, when not nil, indexes nodes (see Cluster); otherwise group builds
-// one.
-func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *podSelector, classify *placement.PodClassifier, nodes []*corev1.Node, index *nodeIndex, pods []*corev1.Pod) grouping {
+// cluster, when not nil, holds nodes prepared: their index by name and
+// their labels by column; otherwise group indexes them, and evaluates
+// each node on its own.
+func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *podSelector, classify *placement.PodClassifier, nodes []*corev1.Node, cluster *Cluster, pods []*corev1.Pod) grouping {
 	g := grouping{nodes: resize(sc.nodes, len(nodes)), existing: len(nodes)}
+	var index *nodeIndex
+	var onSet *placement.SetEvaluator
+	if cluster != nil {
+		index, onSet = &cluster.index, eval.On(cluster.set)
+	}
 	// sc.nodes is all zeros between plans (see release), so only these
 	// fields are written: a whole NodePods, with its empty Pods and States,
 	// costs a third more here.
@@ -151,7 +157,12 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 			continue
 		}
 		n := &g.nodes[i]
-		n.Name, n.Node, n.Decision = node.Name, node, eval.Evaluate(node)
+		n.Name, n.Node = node.Name, node
+		if onSet != nil {
+			n.Decision = onSet.Evaluate(i)
+		} else {
+			n.Decision = eval.Evaluate(node)
+		}
 	}
 	if index == nil {
 		sc.slots = resize(sc.slots, indexSize(len(nodes)))

@@ -210,8 +210,9 @@ func New(s Snapshot, opts Options) Plan {
 	return newPlan(s, opts, nil)
 }
 
-// newPlan is New; index, when not nil, indexes s.Nodes (see Cluster).
-func newPlan(s Snapshot, opts Options, index *nodeIndex) Plan {
+// newPlan is New; cluster, when not nil, holds s.Nodes prepared (see
+// Cluster).
+func newPlan(s Snapshot, opts Options, cluster *Cluster) Plan {
 	ds := s.DaemonSet
 	if ds == nil {
 		return Plan{Err: ErrNoDaemonSet}
@@ -257,7 +258,7 @@ func newPlan(s Snapshot, opts Options, index *nodeIndex) Plan {
 	sel := compileSelector(selector)
 	classifier := placement.NewPodClassifier(ds, p.Hash, s.Now)
 	sc := scratchPool.Get().(*scratch)
-	g := group(sc, ds, eval, &sel, &classifier, s.Nodes, index, s.Pods)
+	g := group(sc, ds, eval, &sel, &classifier, s.Nodes, cluster, s.Pods)
 	defer sc.release(g)
 	if len(hist.Delete) > 0 {
 		// Reconcile deletes revisions only when several match the

@@ -1,0 +1,235 @@
+package placement
+
+import (
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// NodeSet is a node list prepared for evaluating many DaemonSets against
+// it, as a controller does between two changes of its node list. Every
+// label key that occurs on the nodes is numbered once, and so is every
+// label value; each key then has a column holding, for each node, the
+// number of its value. An Evaluator bound to the set ([Evaluator.On])
+// matches nodeSelector and required node affinity by reading those
+// columns, where [Evaluator.Evaluate] looks each key up in the node's
+// label map: at six label requirements that lookup is most of the cost.
+//
+// Build a NodeSet with [NewNodeSet]. It is immutable and safe for
+// concurrent use; it keeps the nodes, not copies, so they must not be
+// modified while it is in use.
+type NodeSet struct {
+	nodes []*corev1.Node
+	// keys numbers the label keys (columns); values numbers the label
+	// values from 1, 0 meaning "no such label".
+	keys   map[string]int
+	values map[string]int32
+	// cols[keys[k]][i] is the number of node i's value for label k.
+	cols [][]int32
+}
+
+// NewNodeSet prepares nodes, in O(number of labels) time and
+// O(distinct keys × nodes) memory. nil nodes are kept (their decision is
+// the zero Decision, as Evaluate's).
+func NewNodeSet(nodes []*corev1.Node) *NodeSet {
+	s := &NodeSet{nodes: slices.Clone(nodes), keys: map[string]int{}, values: map[string]int32{}}
+	for i, node := range s.nodes {
+		if node == nil {
+			continue
+		}
+		for k, v := range node.Labels {
+			c, ok := s.keys[k]
+			if !ok {
+				c = len(s.cols)
+				s.keys[k] = c
+				s.cols = append(s.cols, make([]int32, len(s.nodes)))
+			}
+			id, ok := s.values[v]
+			if !ok {
+				id = int32(len(s.values) + 1)
+				s.values[v] = id
+			}
+			s.cols[c][i] = id
+		}
+	}
+	return s
+}
+
+// Len returns the number of nodes.
+func (s *NodeSet) Len() int { return len(s.nodes) }
+
+// Node returns node i, as given to NewNodeSet.
+func (s *NodeSet) Node(i int) *corev1.Node { return s.nodes[i] }
+
+// SetEvaluator is an Evaluator bound to a NodeSet; see [Evaluator.On].
+// It is immutable and safe for concurrent use.
+type SetEvaluator struct {
+	e   *Evaluator
+	set *NodeSet
+	// selector is spec.nodeSelector, ANDed; noSelector is set when some
+	// key or value of it occurs on no node, so that no node matches.
+	selector   []columnRequirement
+	noSelector bool
+	// terms are the terms of e that some node may match, ORed.
+	terms []columnTerm
+}
+
+// columnRequirement is a labelRequirement resolved against a NodeSet.
+type columnRequirement struct {
+	col []int32 // nil when no node has the key
+	op  labelOp
+	ids []int32 // In, NotIn: the numbers of the values that occur in the set
+}
+
+// columnTerm is a selectorTerm resolved against a NodeSet, without the
+// requirements every node meets. A term with a Gt or Lt requirement is
+// matched on the node's labels, as Evaluate does (those compare integers,
+// which value numbers do not order).
+type columnTerm struct {
+	labels   []columnRequirement
+	term     *selectorTerm
+	onLabels bool
+}
+
+// On binds e to set, resolving e's label keys and values to the set's
+// numbers once. SetEvaluator.Evaluate(i) then equals e.Evaluate(set.Node(i))
+// for every i.
+func (e *Evaluator) On(set *NodeSet) *SetEvaluator {
+	c := &SetEvaluator{e: e, set: set}
+	for k, v := range e.template.Spec.NodeSelector {
+		r := set.column(k, opIn, []string{v})
+		switch r.constant() {
+		case alwaysFalse:
+			c.noSelector = true
+		case depends:
+			c.selector = append(c.selector, r)
+		}
+	}
+	for j := range e.terms {
+		t := &e.terms[j]
+		ct := columnTerm{term: t}
+		dead := false
+		for _, r := range t.labels {
+			if r.op == opOther {
+				ct.onLabels = true
+				continue
+			}
+			cr := set.column(r.key, r.op, r.values)
+			switch cr.constant() {
+			case alwaysFalse:
+				dead = true
+			case depends:
+				ct.labels = append(ct.labels, cr)
+			}
+		}
+		if !dead || ct.onLabels {
+			c.terms = append(c.terms, ct)
+		}
+	}
+	return c
+}
+
+// Outcomes of a requirement that may not depend on the node.
+const (
+	depends = iota
+	alwaysTrue
+	alwaysFalse
+)
+
+// constant tells whether r has the same outcome on every node of the set:
+// a key no node has, or In and NotIn values no node has.
+func (r *columnRequirement) constant() int {
+	switch {
+	case r.col == nil && (r.op == opNotIn || r.op == opDoesNotExist):
+		return alwaysTrue
+	case r.col == nil && (r.op == opIn || r.op == opExists):
+		return alwaysFalse
+	case r.op == opIn && len(r.ids) == 0:
+		return alwaysFalse
+	case r.op == opNotIn && len(r.ids) == 0:
+		return alwaysTrue
+	}
+	return depends
+}
+
+// column resolves one requirement.
+func (s *NodeSet) column(key string, op labelOp, values []string) columnRequirement {
+	r := columnRequirement{op: op}
+	if c, ok := s.keys[key]; ok {
+		r.col = s.cols[c]
+	}
+	for _, v := range values {
+		if id, ok := s.values[v]; ok {
+			r.ids = append(r.ids, id)
+		}
+	}
+	return r
+}
+
+// matches reports whether node i satisfies r (not for opOther).
+func (r *columnRequirement) matches(i int) bool {
+	var v int32
+	if r.col != nil {
+		v = r.col[i]
+	}
+	switch r.op {
+	case opIn:
+		return v != 0 && slices.Contains(r.ids, v)
+	case opNotIn:
+		return v == 0 || !slices.Contains(r.ids, v)
+	case opExists:
+		return v != 0
+	default: // opDoesNotExist
+		return v == 0
+	}
+}
+
+// Evaluate is Evaluate(set.Node(i)) for the set c is bound to; it does not
+// allocate.
+func (c *SetEvaluator) Evaluate(i int) Decision {
+	node := c.set.nodes[i]
+	e := c.e
+	if node == nil {
+		return Decision{}
+	}
+	if e.nodeName != "" && e.nodeName != node.Name {
+		return Decision{Reason: NodeNameMismatch}
+	}
+	if c.noSelector {
+		return Decision{Reason: NodeSelectorMismatch}
+	}
+	for k := range c.selector {
+		if !c.selector[k].matches(i) {
+			return Decision{Reason: NodeSelectorMismatch}
+		}
+	}
+	if e.required && !c.matchesTerms(i, node) {
+		return Decision{Reason: NodeAffinityMismatch}
+	}
+	return e.taintDecision(node)
+}
+
+func (c *SetEvaluator) matchesTerms(i int, node *corev1.Node) bool {
+	for j := range c.terms {
+		t := &c.terms[j]
+		if t.onLabels {
+			if t.term.matches(node) {
+				return true
+			}
+			continue
+		}
+		ok := true
+		for k := range t.labels {
+			if !t.labels[k].matches(i) {
+				ok = false
+				break
+			}
+		}
+		// As selectorTerm.matches: matchFields are not checked for a node
+		// without a name.
+		if ok && (t.term.fields == nil || node.Name == "" || t.term.fields.Matches((*nodeFields)(node))) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,99 @@
+package placement
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"pgregory.net/rapid"
+)
+
+// checkSetEvaluate checks that a SetEvaluator decides every node of a set
+// exactly as Evaluate does, for random DaemonSets, options and nodes (nil
+// ones included), and that building the set and binding to it leave the
+// inputs alone.
+func checkSetEvaluate(t *rapid.T) {
+	ds := genDaemonSet.Draw(t, "ds")
+	if rapid.IntRange(0, 3).Draw(t, "reachAffinity") > 0 {
+		// Most nodes would stop at nodeName or nodeSelector otherwise.
+		ds.Spec.Template.Spec.NodeName = ""
+		ds.Spec.Template.Spec.NodeSelector = nil
+		ds.Spec.Template.Spec.Affinity = required(rapid.SliceOfN(genValidTerm, 1, 3).Draw(t, "terms")...)
+	}
+	opts := genOptions.Draw(t, "opts")
+	nodes := rapid.SliceOfN(rapid.OneOf(genNode, rapid.Just[*corev1.Node](nil)), 0, 8).Draw(t, "nodes")
+	var before []*corev1.Node
+	for _, n := range nodes {
+		before = append(before, n.DeepCopy()) // nil stays nil
+	}
+	e := New(ds, opts)
+	set := NewNodeSet(nodes)
+	c := e.On(set)
+	if set.Len() != len(nodes) {
+		t.Fatalf("Len() = %d, want %d", set.Len(), len(nodes))
+	}
+	for i, n := range nodes {
+		if set.Node(i) != n {
+			t.Fatalf("Node(%d) is not the node given", i)
+		}
+		if got, want := c.Evaluate(i), e.Evaluate(n); got != want {
+			t.Fatalf("node %d: SetEvaluator.Evaluate = %v, Evaluate = %v", i, got, want)
+		}
+	}
+	if !equality.Semantic.DeepEqual(before, nodes) {
+		t.Fatal("the nodes were modified")
+	}
+}
+
+// genValidTerm draws terms that parse, over the labels genNode draws, so
+// that the comparison reaches the label columns.
+var genValidTerm = rapid.Custom(func(t *rapid.T) corev1.NodeSelectorTerm {
+	keys := rapid.SampledFrom([]string{"a", "b", "example.com/c"})
+	values := rapid.SampledFrom([]string{"", "x", "y", "1", "10", "-3"})
+	var term corev1.NodeSelectorTerm
+	for range rapid.IntRange(0, 3).Draw(t, "expressions") {
+		r := corev1.NodeSelectorRequirement{Key: keys.Draw(t, "key"),
+			Operator: rapid.SampledFrom([]corev1.NodeSelectorOperator{corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn,
+				corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist, corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt}).Draw(t, "operator")}
+		switch r.Operator {
+		case corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn:
+			r.Values = rapid.SliceOfN(values, 1, 3).Draw(t, "values")
+		case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+			r.Values = []string{rapid.SampledFrom([]string{"1", "10", "-3"}).Draw(t, "bound")}
+		}
+		term.MatchExpressions = append(term.MatchExpressions, r)
+	}
+	if rapid.IntRange(0, 3).Draw(t, "fields") == 0 {
+		term.MatchFields = []corev1.NodeSelectorRequirement{{Key: "metadata.name",
+			Operator: rapid.SampledFrom([]corev1.NodeSelectorOperator{corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn}).Draw(t, "fieldOp"),
+			Values:   []string{genName.Draw(t, "fieldValue")}}}
+	}
+	return term
+})
+
+func TestSetEvaluateIsEvaluate(t *testing.T) {
+	rapid.Check(t, checkSetEvaluate)
+}
+
+func FuzzSetEvaluate(f *testing.F) {
+	f.Fuzz(rapid.MakeFuzz(checkSetEvaluate))
+}
+
+func TestSetEvaluateDoesNotAllocate(t *testing.T) {
+	nodes := benchNodes(50)
+	c := New(withSpec(func(s *corev1.PodSpec) { s.Affinity = sixNotIn() }), Options{}).On(NewNodeSet(nodes))
+	run := 0
+	if n := testing.AllocsPerRun(20, func() {
+		run = 0
+		for i := range nodes {
+			if c.Evaluate(i).ShouldRun {
+				run++
+			}
+		}
+	}); n != 0 {
+		t.Errorf("SetEvaluator.Evaluate: %v allocations per 50 nodes, want 0", n)
+	}
+	if run != len(nodes) {
+		t.Errorf("%d of %d nodes run", run, len(nodes))
+	}
+}
