@@ -27,11 +27,7 @@ import (
 // is the caller's memory, reused across iterations, as a controller keeps
 // it (plan.New recycles its own, and writes it the same way).
 func BenchmarkUpdateDaemonSetStatus(b *testing.B) {
-	benchmarkStatus(b, func(nodes []*corev1.Node) func(*placement.Evaluator) func(int) placement.Decision {
-		return func(e *placement.Evaluator) func(int) placement.Decision {
-			return func(i int) placement.Decision { return e.Evaluate(nodes[i]) }
-		}
-	})
+	benchmarkStatus(b, false)
 }
 
 // BenchmarkUpdateDaemonSetStatusNodeSet is BenchmarkUpdateDaemonSetStatus
@@ -40,16 +36,10 @@ func BenchmarkUpdateDaemonSetStatus(b *testing.B) {
 // iteration binds the compiled DaemonSet to the set (Evaluator.On) and
 // reads labels from its columns. Same sub-benchmark names, for benchstat.
 func BenchmarkUpdateDaemonSetStatusNodeSet(b *testing.B) {
-	benchmarkStatus(b, func(nodes []*corev1.Node) func(*placement.Evaluator) func(int) placement.Decision {
-		set := placement.NewNodeSet(nodes)
-		return func(e *placement.Evaluator) func(int) placement.Decision { return e.On(set).Evaluate }
-	})
+	benchmarkStatus(b, true)
 }
 
-// benchmarkStatus runs the status benchmark; prepare returns, for the
-// node list, how an iteration turns its Evaluator into a decision per
-// node index.
-func benchmarkStatus(b *testing.B, prepare func([]*corev1.Node) func(*placement.Evaluator) func(int) placement.Decision) {
+func benchmarkStatus(b *testing.B, nodeSet bool) {
 	for _, tc := range []struct {
 		name     string
 		affinity *corev1.Affinity
@@ -63,16 +53,27 @@ func benchmarkStatus(b *testing.B, prepare func([]*corev1.Node) func(*placement.
 				ds.Status.DesiredNumberScheduled = int32(n)
 				ds.Status.NumberUnavailable = int32(n)
 				nodeList := kcmNodes(n)
-				decide := prepare(nodeList)
+				var set *placement.NodeSet
+				if nodeSet {
+					set = placement.NewNodeSet(nodeList)
+				}
 				b.ReportAllocs()
 				var st appsv1.DaemonSetStatus
 				nodes := make([]placement.NodePods, len(nodeList))
 				for b.Loop() {
-					evaluate := decide(placement.New(ds, placement.Options{}))
-					for i, node := range nodeList {
-						// Pods and States stay nil: these nodes have no pods.
-						n := &nodes[i]
-						n.Name, n.Node, n.Decision = node.Name, node, evaluate(i)
+					eval := placement.New(ds, placement.Options{})
+					// Pods and States stay nil: these nodes have no pods.
+					if set == nil {
+						for i, node := range nodeList {
+							n := &nodes[i]
+							n.Name, n.Node, n.Decision = node.Name, node, eval.Evaluate(node)
+						}
+					} else {
+						on := eval.On(set)
+						for i, node := range nodeList {
+							n := &nodes[i]
+							n.Name, n.Node, n.Decision = node.Name, node, on.Evaluate(i)
+						}
 					}
 					st = status.Compute(ds, "hash", nodes, now, status.Options{StatusOnly: true})
 				}
