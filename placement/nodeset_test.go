@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -95,5 +96,19 @@ func TestSetEvaluateDoesNotAllocate(t *testing.T) {
 	}
 	if run != len(nodes) {
 		t.Errorf("%d of %d nodes run", run, len(nodes))
+	}
+}
+
+// BenchmarkNewNodeSet prepares the node lists of BenchmarkEvaluate.
+func BenchmarkNewNodeSet(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			nodes := benchNodes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				NewNodeSet(nodes)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+		})
 	}
 }

@@ -28,7 +28,9 @@ type Cluster struct {
 }
 
 // NewCluster prepares nodes for planning, in O(len(nodes) + their labels)
-// time. Of nodes
+// time: at 100,000 nodes about as long as two or three steady-state plans
+// (see placement.NewNodeSet), which the Cluster then saves on every plan
+// of a DaemonSet with a node selector or affinity. Of nodes
 // that share a name, the first counts for pods, as in New.
 func NewCluster(nodes []*corev1.Node) *Cluster {
 	c := &Cluster{nodes: slices.Clone(nodes), set: placement.NewNodeSet(nodes)}
