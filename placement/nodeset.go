@@ -28,12 +28,11 @@ type NodeSet struct {
 	cols [][]int32
 }
 
-// NewNodeSet prepares nodes, in O(number of labels) time (about 100 ns a
-// label: 50–60 ms for 100,000 nodes of five labels, the cost of a few
-// plans)
-// and O(distinct keys × nodes) memory; build it again when the nodes
-// change. nil nodes are kept (their decision is the zero Decision, as
-// Evaluate's).
+// NewNodeSet prepares nodes in O(number of labels) time, about 100 ns a
+// label (50–60 ms for 100,000 nodes of five labels, the cost of a few
+// plans), and O(distinct keys × nodes) memory; build it again when the
+// nodes change. nil nodes are kept (their decision is the zero Decision,
+// as Evaluate's).
 func NewNodeSet(nodes []*corev1.Node) *NodeSet {
 	// Most clusters have a label with a value per node (the hostname).
 	s := &NodeSet{nodes: slices.Clone(nodes), keys: map[string]int{}, values: make(map[string]int32, len(nodes))}
