@@ -96,8 +96,11 @@ type columnTerm struct {
 
 // On binds e to set, resolving e's label keys and values to the set's
 // numbers once. SetEvaluator.Evaluate(i) then equals e.Evaluate(set.Node(i))
-// for every i.
+// for every i. A nil set is an empty one.
 func (e *Evaluator) On(set *NodeSet) *SetEvaluator {
+	if set == nil {
+		set = NewNodeSet(nil)
+	}
 	c := &SetEvaluator{e: e, set: set}
 	for k, v := range e.template.Spec.NodeSelector {
 		r := set.column(k, opIn, []string{v})
@@ -188,7 +191,7 @@ func (r *columnRequirement) matches(i int) bool {
 }
 
 // Evaluate is Evaluate(set.Node(i)) for the set c is bound to; it does not
-// allocate.
+// allocate. i must be in [0, set.Len()).
 func (c *SetEvaluator) Evaluate(i int) Decision {
 	node := c.set.nodes[i]
 	e := c.e

@@ -112,3 +112,13 @@ func BenchmarkNewNodeSet(b *testing.B) {
 		})
 	}
 }
+
+func TestOnNilSet(t *testing.T) {
+	c := New(fluentd(), Options{}).On(nil)
+	if c == nil {
+		t.Fatal("On(nil) = nil")
+	}
+	if set := NewNodeSet(nil); set.Len() != 0 {
+		t.Errorf("NewNodeSet(nil).Len() = %d", set.Len())
+	}
+}
