@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"slices"
 	"testing"
 	"unsafe"
@@ -54,7 +55,7 @@ func TestMemoryOrder(t *testing.T) {
 		}
 		if !slices.IsSortedFunc(got, func(a, b int32) int {
 			// Addresses count in units of 16 bytes.
-			if c := cmpAddr(addr(a)>>4, addr(b)>>4); c != 0 {
+			if c := cmp.Compare(addr(a)>>4, addr(b)>>4); c != 0 {
 				return c
 			}
 			return int(a - b) // ties keep list order
@@ -62,14 +63,4 @@ func TestMemoryOrder(t *testing.T) {
 			t.Fatalf("memoryOrder = %v: not sorted by address, then position", got)
 		}
 	})
-}
-
-func cmpAddr(a, b uintptr) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
