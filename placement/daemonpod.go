@@ -160,18 +160,30 @@ func TargetNodeName(pod *corev1.Pod) (string, error) {
 // annotation. (The annotation itself is deprecated: it predates
 // ControllerRevision hashes and is still honoured for compatibility.)
 func TemplateGeneration(ds *appsv1.DaemonSet) (*int64, error) {
+	g, ok, err := templateGeneration(ds)
+	if !ok {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// templateGeneration parses the deprecated annotation: ok is false without
+// it (or for a nil ds), or when it does not parse, with the error. Unlike
+// TemplateGeneration it returns the value, not a pointer, so that callers
+// that only read it do not allocate.
+func templateGeneration(ds *appsv1.DaemonSet) (g int64, ok bool, err error) {
 	if ds == nil {
-		return nil, nil
+		return 0, false, nil
 	}
 	s, ok := ds.Annotations[appsv1.DeprecatedTemplateGeneration]
 	if !ok {
-		return nil, nil
+		return 0, false, nil
 	}
-	g, err := strconv.ParseInt(s, 10, 64)
+	g, err = strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", appsv1.DeprecatedTemplateGeneration, err)
+		return 0, false, fmt.Errorf("annotation %s: %w", appsv1.DeprecatedTemplateGeneration, err)
 	}
-	return &g, nil
+	return g, true, nil
 }
 
 // IsPodUpdated reports whether pod belongs to the DaemonSet's current

@@ -91,11 +91,8 @@ func NewPodClassifier(ds *appsv1.DaemonSet, hash string, now time.Time) PodClass
 		return c
 	}
 	c.minReadySeconds = ds.Spec.MinReadySeconds
-	// TemplateGeneration's parse, without its allocation of the result.
-	if v, ok := ds.Annotations[appsv1.DeprecatedTemplateGeneration]; ok {
-		if g, err := strconv.ParseInt(v, 10, 64); err == nil {
-			c.generationLen = uint8(len(strconv.AppendInt(c.generation[:0], g, 10)))
-		}
+	if g, ok, _ := templateGeneration(ds); ok {
+		c.generationLen = uint8(len(strconv.AppendInt(c.generation[:0], g, 10)))
 	}
 	return c
 }

@@ -79,10 +79,8 @@ func Validate(ds *appsv1.DaemonSet) field.ErrorList {
 		errs = append(errs, field.Invalid(specPath.Child("revisionHistoryLimit"), *l, "must be greater than or equal to 0"))
 	}
 	errs = append(errs, validateUpdateStrategy(&ds.Spec.UpdateStrategy, specPath.Child("updateStrategy"))...)
-	if s, ok := ds.Annotations[appsv1.DeprecatedTemplateGeneration]; ok {
-		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
-			errs = append(errs, field.Invalid(generationPath, s, "must be a base-10 64-bit integer"))
-		}
+	if _, _, err := templateGeneration(ds); err != nil {
+		errs = append(errs, field.Invalid(generationPath, ds.Annotations[appsv1.DeprecatedTemplateGeneration], "must be a base-10 64-bit integer"))
 	}
 	return errs
 }
