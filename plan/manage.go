@@ -39,18 +39,6 @@ type grouping struct {
 	// history holds the claimed pods that have a target node, including
 	// terminal pods being deleted: the pods whose hashes keep revisions.
 	history []*corev1.Pod
-	// flags are the states of the pods: those of nodes[i] are
-	// flags[start[i]:start[i+1]] (also nodes[i].States), in the order of
-	// nodes[i].Pods. Reading them instead of the pods spares the later
-	// passes a visit of every pod's memory: at 100,000 pods that costs more
-	// than reading the flags.
-	flags []placement.PodState
-	start []int32
-}
-
-// nodeFlags returns the flags of the pods of g.nodes[i], an existing node.
-func (g *grouping) nodeFlags(i int) []placement.PodState {
-	return g.flags[g.start[i]:g.start[i+1]]
 }
 
 // scratch is the working memory of group. A plan returns none of it, so it
@@ -67,6 +55,7 @@ type scratch struct {
 	count  []int32
 	flat   []*corev1.Pod
 	flags  []placement.PodState
+	pairs  []podState // sortPods
 	// memoryOrder
 	order, order2 []int32
 	keys, keys2   []uint64
@@ -263,26 +252,46 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 			flat[end[at]], flags[end[at]] = pods[i], pflags[i]
 		}
 	}
+	// Each node's States are the pods' states, in the order of its Pods:
+	// the later passes read them instead of the pods, whose memory at
+	// 100,000 pods costs more to visit than the states do.
 	for i := range g.nodes {
 		if from, to := end[i], end[i+1]; to > from {
-			ps := flat[from:to:to]
+			ps, fs := flat[from:to:to], flags[from:to:to]
 			if to-from > 1 {
-				slices.SortFunc(ps, placement.ComparePods)
-				for k, pod := range ps {
-					flags[int(from)+k] = classify.State(pod)
-				}
+				sc.pairs = sortPods(sc.pairs, ps, fs)
 			}
-			g.nodes[i].Pods = ps
-			g.nodes[i].States = flags[from:to:to]
+			g.nodes[i].Pods, g.nodes[i].States = ps, fs
 		}
 	}
-	g.flags, g.start = flags, end
 	if len(vanished) > 1 {
 		tail := g.nodes[g.existing:]
 		slices.SortFunc(tail, func(a, b placement.NodePods) int { return strings.Compare(a.Name, b.Name) })
 	}
 	sc.slot, sc.pflags, sc.names, sc.count, sc.flat, sc.flags = slot, pflags, names, end, flat, flags
 	return g
+}
+
+// podState is a pod with its state, as sortPods moves them.
+type podState struct {
+	pod   *corev1.Pod
+	state placement.PodState
+}
+
+// sortPods sorts a node's pods as placement.ComparePods orders them, oldest
+// first, moving each pod's state along; buf is working memory, returned
+// for reuse.
+func sortPods(buf []podState, pods []*corev1.Pod, states []placement.PodState) []podState {
+	buf = buf[:0]
+	for k := range pods {
+		buf = append(buf, podState{pods[k], states[k]})
+	}
+	slices.SortFunc(buf, func(a, b podState) int { return placement.ComparePods(a.pod, b.pod) })
+	for k, p := range buf {
+		pods[k], states[k] = p.pod, p.state
+	}
+	clear(buf) // the pool keeps no pods
+	return buf
 }
 
 // controllerOf is metav1.GetControllerOfNoCopy(pod) without the interface
@@ -413,12 +422,8 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, eval *placement.Evaluator, 
 	deletes := smallest.New(burst, 0, compareDeletes)
 	surge := rollout.AllowsSurge(ds)
 	for i := range g.nodes[:g.existing] {
-		c, d := p.podsShouldBeOnNode(ds, &g.nodes[i], g.nodeFlags(i), surge, s)
-		if c {
+		if p.podsShouldBeOnNode(&g.nodes[i], &deletes, surge, s) {
 			creates.Add(Create{Node: g.nodes[i].Name, Reason: CreateMissing})
-		}
-		for _, d := range d {
-			deletes.Add(d)
 		}
 	}
 	for _, n := range g.nodes[g.existing:] {
@@ -466,20 +471,21 @@ func compareDeletes(a, b Delete) int {
 }
 
 // podsShouldBeOnNode decides one node of the manage pass: whether it needs
-// a new pod, and which of its pods go. flags are those of n.Pods.
-func (p *Plan) podsShouldBeOnNode(ds *appsv1.DaemonSet, n *placement.NodePods, flags []placement.PodState, surge bool, s *Snapshot) (create bool, deletes []Delete) {
+// a new pod (the result), and which of its pods go (added to deletes). It
+// reads the pods' states from n.States.
+func (p *Plan) podsShouldBeOnNode(n *placement.NodePods, deletes *smallest.Set[Delete], surge bool, s *Snapshot) bool {
 	d := n.Decision
 	switch {
 	case d.ShouldRun && len(n.Pods) == 0:
-		return true, nil
+		return true
 	case d.ShouldContinueRunning:
 		// Failed and succeeded pods go; at most one failed pod per node per
 		// sync, since deleting one starts the node's backoff.
-		var running []*corev1.Pod
+		var running []int // indexes in n.Pods
 		var backoff time.Duration
 		inBackoff, backoffRead := false, false
 		for k, pod := range n.Pods {
-			f := flags[k]
+			f := n.States[k]
 			switch {
 			case f&placement.PodDeleting != 0:
 				continue
@@ -493,62 +499,61 @@ func (p *Plan) podsShouldBeOnNode(ds *appsv1.DaemonSet, n *placement.NodePods, f
 					continue
 				}
 				inBackoff, backoff = true, initialFailedPodBackoff
-				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteFailed})
+				deletes.Add(Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteFailed})
 			case f&placement.PodSucceeded != 0:
-				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteSucceeded})
+				deletes.Add(Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteSucceeded})
 			default:
-				running = append(running, pod)
+				running = append(running, k)
 			}
 		}
 		if !surge {
 			// Keep the oldest running pod.
-			for _, pod := range running[min(1, len(running)):] {
-				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: DeleteExcess})
+			for _, k := range running[min(1, len(running)):] {
+				deletes.Add(Delete{Pod: n.Pods[k].Name, Node: n.Name, Reason: DeleteExcess})
 			}
-			return false, deletes
+			return false
 		}
 		if len(running) <= 1 {
-			return len(running) == 0 && d.ShouldRun, deletes
+			return len(running) == 0 && d.ShouldRun
 		}
-		return false, append(deletes, surgeExcess(ds, n.Name, running, p.Hash, s.Now)...)
+		surgeExcess(n, running, p.Hash, deletes)
 	case len(n.Pods) > 0:
 		reason := DeleteNodeIneligible
 		if d.Reason == placement.UntoleratedNoExecuteTaint {
 			reason = DeleteEvicted
 		}
 		for k, pod := range n.Pods {
-			if flags[k]&placement.PodDeleting == 0 {
-				deletes = append(deletes, Delete{Pod: pod.Name, Node: n.Name, Reason: reason})
+			if n.States[k]&placement.PodDeleting == 0 {
+				deletes.Add(Delete{Pod: pod.Name, Node: n.Name, Reason: reason})
 			}
 		}
 	}
-	return false, deletes
+	return false
 }
 
-// surgeExcess prunes a surging node's running pods (oldest first): keep the
-// oldest pod with the current hash and the oldest without; the old one also
-// goes once it is not ready or the new one is available.
-func surgeExcess(ds *appsv1.DaemonSet, node string, running []*corev1.Pod, hash string, now time.Time) []Delete {
-	var deletes []Delete
-	var oldestNew, oldestOld *corev1.Pod
-	for _, pod := range running {
-		isNew := pod.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == hash
+// surgeExcess prunes a surging node's running pods, n.Pods[k] for k in
+// running (oldest first): keep the oldest pod with the current hash and the
+// oldest without; the old one also goes once it is not ready or the new
+// one is available.
+func surgeExcess(n *placement.NodePods, running []int, hash string, deletes *smallest.Set[Delete]) {
+	oldestNew, oldestOld := -1, -1
+	for _, k := range running {
+		isNew := n.Pods[k].Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == hash
 		switch {
-		case isNew && oldestNew == nil:
-			oldestNew = pod
-		case !isNew && oldestOld == nil:
-			oldestOld = pod
+		case isNew && oldestNew < 0:
+			oldestNew = k
+		case !isNew && oldestOld < 0:
+			oldestOld = k
 		default:
-			deletes = append(deletes, Delete{Pod: pod.Name, Node: node, Reason: DeleteExcess})
+			deletes.Add(Delete{Pod: n.Pods[k].Name, Node: n.Name, Reason: DeleteExcess})
 		}
 	}
-	if oldestNew != nil && oldestOld != nil {
+	if oldestNew >= 0 && oldestOld >= 0 {
 		switch {
-		case !placement.IsPodReady(oldestOld):
-			deletes = append(deletes, Delete{Pod: oldestOld.Name, Node: node, Reason: DeleteSurgeOldNotReady})
-		case placement.IsPodAvailable(oldestNew, ds.Spec.MinReadySeconds, now):
-			deletes = append(deletes, Delete{Pod: oldestOld.Name, Node: node, Reason: DeleteSurgeNewAvailable})
+		case n.States[oldestOld]&placement.PodReady == 0:
+			deletes.Add(Delete{Pod: n.Pods[oldestOld].Name, Node: n.Name, Reason: DeleteSurgeOldNotReady})
+		case n.States[oldestNew]&placement.PodAvailable != 0:
+			deletes.Add(Delete{Pod: n.Pods[oldestOld].Name, Node: n.Name, Reason: DeleteSurgeNewAvailable})
 		}
 	}
-	return deletes
 }
