@@ -128,7 +128,7 @@ func (e *Evaluator) On(set *NodeSet) *SetEvaluator {
 				ct.labels = append(ct.labels, cr)
 			}
 		}
-		if !dead || ct.onLabels {
+		if !dead {
 			c.terms = append(c.terms, ct)
 		}
 	}
@@ -231,9 +231,7 @@ func (c *SetEvaluator) matchesTerms(i int, node *corev1.Node) bool {
 				break
 			}
 		}
-		// As selectorTerm.matches: matchFields are not checked for a node
-		// without a name.
-		if ok && (t.term.fields == nil || node.Name == "" || t.term.fields.Matches((*nodeFields)(node))) {
+		if ok && t.term.fieldsMatch(node) {
 			return true
 		}
 	}

@@ -413,12 +413,14 @@ func (t *selectorTerm) matches(node *corev1.Node) bool {
 			}
 		}
 	}
-	// As nodeaffinity: a node without a name has no fields, and then
-	// matchFields are not checked at all.
-	if t.fields != nil && node.Name != "" && !t.fields.Matches((*nodeFields)(node)) {
-		return false
-	}
-	return true
+	return t.fieldsMatch(node)
+}
+
+// fieldsMatch reports whether node satisfies t's matchFields. As
+// nodeaffinity: a node without a name has no fields, and then matchFields
+// are not checked at all.
+func (t *selectorTerm) fieldsMatch(node *corev1.Node) bool {
+	return t.fields == nil || node.Name == "" || t.fields.Matches((*nodeFields)(node))
 }
 
 // labelRequirement is one parsed matchExpressions requirement. Together
@@ -525,7 +527,8 @@ func compileTerm(term *corev1.NodeSelectorTerm) (selectorTerm, bool) {
 		if !ok {
 			return selectorTerm{}, false
 		}
-		r, err := labels.NewRequirement(expr.Key, op, slices.Clone(expr.Values))
+		// The Evaluator's own copy of the template: the values can be shared.
+		r, err := labels.NewRequirement(expr.Key, op, expr.Values)
 		if err != nil {
 			return selectorTerm{}, false
 		}
