@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dsplan/dsplan/internal/target"
 )
 
 // NewPod returns the pod kube-controller-manager v1.37.2 creates for the
@@ -123,30 +125,18 @@ func generateName(dsName string) string {
 // terms, the first such requirement has other than one value, or there is
 // none; and for a nil pod.
 func TargetNodeName(pod *corev1.Pod) (string, error) {
-	if pod == nil {
+	name, failure := target.NodeName(pod)
+	switch failure {
+	case target.OK:
+		return name, nil
+	case target.NilPod:
 		return "", fmt.Errorf("nil pod")
-	}
-	if pod.Spec.NodeName != "" {
-		return pod.Spec.NodeName, nil
-	}
-	a := pod.Spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+	case target.NoAffinity:
 		return "", fmt.Errorf("no spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution for pod %s/%s", pod.Namespace, pod.Name)
-	}
-	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
-	if len(terms) == 0 {
+	case target.NoTerms:
 		return "", fmt.Errorf("no nodeSelectorTerms in requiredDuringSchedulingIgnoredDuringExecution of pod %s/%s", pod.Namespace, pod.Name)
-	}
-	for _, term := range terms {
-		for _, req := range term.MatchFields {
-			if req.Key != metav1.ObjectNameField || req.Operator != corev1.NodeSelectorOpIn {
-				continue
-			}
-			if len(req.Values) != 1 {
-				return "", fmt.Errorf("the matchFields value of '%s' is not unique for pod %s/%s", metav1.ObjectNameField, pod.Namespace, pod.Name)
-			}
-			return req.Values[0], nil
-		}
+	case target.NotUnique:
+		return "", fmt.Errorf("the matchFields value of '%s' is not unique for pod %s/%s", metav1.ObjectNameField, pod.Namespace, pod.Name)
 	}
 	return "", fmt.Errorf("no node name found for pod %s/%s", pod.Namespace, pod.Name)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/dsplan/dsplan/internal/smallest"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/rollout"
+
+	"github.com/dsplan/dsplan/internal/target"
 )
 
 // initialFailedPodBackoff is the delay kube-controller-manager's failed-pod
@@ -193,8 +195,8 @@ func group(sc *scratch, ds *appsv1.DaemonSet, eval *placement.Evaluator, sel *po
 			continue
 		}
 		marks[i] = markClaimed
-		name, ok := targetNodeName(pod)
-		if !ok {
+		name, failure := target.NodeName(pod)
+		if failure != target.OK {
 			continue
 		}
 		marks[i] |= markHistory
@@ -312,16 +314,6 @@ func controllerOf(pod *corev1.Pod) *metav1.OwnerReference {
 func isCandidate(ds *appsv1.DaemonSet, pod *corev1.Pod, ref *metav1.OwnerReference) bool {
 	return pod.Namespace == ds.Namespace &&
 		(ref == nil || ref.Kind == "DaemonSet" && ref.Name == ds.Name && ref.UID == ds.UID)
-}
-
-// targetNodeName is placement.TargetNodeName without building an error for
-// pods that have none.
-func targetNodeName(pod *corev1.Pod) (string, bool) {
-	if pod.Spec.NodeName != "" {
-		return pod.Spec.NodeName, true
-	}
-	name, err := placement.TargetNodeName(pod)
-	return name, err == nil
 }
 
 // nodeIndex finds a node's position in a node list by name: an

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"pgregory.net/rapid"
+
+	"github.com/dsplan/dsplan/internal/target"
 )
 
 // propImages are the templates generated DaemonSets and revisions use; few
@@ -194,7 +196,7 @@ func checkReconcile(t *rapid.T) {
 	}
 	live := map[string]bool{}
 	for _, p := range in.pods {
-		if _, ok := targetNodeName(p); ok && p.Labels[LabelKey] != "" {
+		if _, f := target.NodeName(p); f == target.OK && p.Labels[LabelKey] != "" {
 			live[p.Labels[LabelKey]] = true
 		}
 	}

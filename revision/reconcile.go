@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/dsplan/dsplan/internal/claim"
+
+	"github.com/dsplan/dsplan/internal/target"
 )
 
 // DefaultHistoryLimit is the revisionHistoryLimit the API server gives a
@@ -227,10 +229,7 @@ func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, cla
 		name := ds.Name + "-" + hash
 		switch held, ok := byName[name]; {
 		case !ok:
-			cr, err := New(ds, next)
-			if err != nil {
-				return History{}, err
-			}
+			cr := newRevision(ds, hash, patch, next)
 			h.Create = []*appsv1.ControllerRevision{cr}
 			h.Current = cr
 		case bytes.Equal(patch, held.Data.Raw):
@@ -362,7 +361,7 @@ func Cleanup(ds *appsv1.DaemonSet, old []*appsv1.ControllerRevision, pods []*cor
 		if pod == nil {
 			continue
 		}
-		if _, ok := targetNodeName(pod); !ok {
+		if _, failure := target.NodeName(pod); failure != target.OK {
 			continue
 		}
 		if hash := pod.Labels[LabelKey]; hash != "" {
@@ -382,28 +381,4 @@ func Cleanup(ds *appsv1.DaemonSet, old []*appsv1.ControllerRevision, pods []*cor
 		toKill--
 	}
 	return out
-}
-
-// targetNodeName mirrors the DaemonSet controller's GetTargetNodeName: the
-// pod's node, or for an unscheduled pod the single value of the first
-// matchFields metadata.name In requirement of its required node affinity.
-func targetNodeName(pod *corev1.Pod) (string, bool) {
-	if pod.Spec.NodeName != "" {
-		return pod.Spec.NodeName, true
-	}
-	a := pod.Spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return "", false
-	}
-	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		for _, req := range term.MatchFields {
-			if req.Key == metav1.ObjectNameField && req.Operator == corev1.NodeSelectorOpIn {
-				if len(req.Values) != 1 {
-					return "", false
-				}
-				return req.Values[0], true
-			}
-		}
-	}
-	return "", false
 }

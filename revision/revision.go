@@ -13,9 +13,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/dump"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/utils/dump"
 )
 
 // LabelKey is the label that carries a revision's hash on ControllerRevisions
@@ -120,7 +120,11 @@ func New(ds *appsv1.DaemonSet, number int64) (*appsv1.ControllerRevision, error)
 	if err != nil {
 		return nil, err
 	}
-	hash := Hash(&ds.Spec.Template, ds.Status.CollisionCount)
+	return newRevision(ds, Hash(&ds.Spec.Template, ds.Status.CollisionCount), patch, number), nil
+}
+
+// newRevision is New with the template's hash and patch already computed.
+func newRevision(ds *appsv1.DaemonSet, hash string, patch []byte, number int64) *appsv1.ControllerRevision {
 	labels := make(map[string]string, len(ds.Spec.Template.Labels)+1)
 	maps.Copy(labels, ds.Spec.Template.Labels)
 	labels[LabelKey] = hash
@@ -134,5 +138,5 @@ func New(ds *appsv1.DaemonSet, number int64) (*appsv1.ControllerRevision, error)
 		},
 		Data:     runtime.RawExtension{Raw: patch},
 		Revision: number,
-	}, nil
+	}
 }
