@@ -15,12 +15,12 @@ type Failure uint8
 
 // Failures, in the order the rule meets them.
 const (
-	OK            Failure = iota
-	NilPod                // the pod is nil
-	NoAffinity            // no spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
-	NoTerms               // that node selector has no terms
-	NotUnique             // the first metadata.name In requirement has other than one value
-	NoNameSelector        // no term has a metadata.name In requirement
+	OK             Failure = iota
+	NilPod                 // the pod is nil
+	NoAffinity             // no spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+	NoTerms                // that node selector has no terms
+	NotUnique              // the first metadata.name In requirement has other than one value
+	NoNameSelector         // no term has a metadata.name In requirement
 )
 
 // NodeName returns the pod's spec.nodeName if set, else the only value of
