@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/dsplan/dsplan/internal/labelmatch"
 )
 
 // NodeSet is a node list prepared for evaluating many DaemonSets against
@@ -80,7 +82,7 @@ type SetEvaluator struct {
 // columnRequirement is a labelRequirement resolved against a NodeSet.
 type columnRequirement struct {
 	col []int32 // nil when no node has the key
-	op  labelOp
+	op  labelmatch.Op
 	ids []int32 // In, NotIn: the numbers of the values that occur in the set
 }
 
@@ -103,7 +105,7 @@ func (e *Evaluator) On(set *NodeSet) *SetEvaluator {
 	}
 	c := &SetEvaluator{e: e, set: set}
 	for k, v := range e.template.Spec.NodeSelector {
-		r := set.column(k, opIn, []string{v})
+		r := set.column(k, labelmatch.In, []string{v})
 		switch r.constant() {
 		case alwaysFalse:
 			c.noSelector = true
@@ -116,11 +118,11 @@ func (e *Evaluator) On(set *NodeSet) *SetEvaluator {
 		ct := columnTerm{term: t}
 		dead := false
 		for _, r := range t.labels {
-			if r.op == opOther {
+			if r.Op == labelmatch.Ordered {
 				ct.onLabels = true
 				continue
 			}
-			cr := set.column(r.key, r.op, r.values)
+			cr := set.column(r.Key, r.Op, r.Values)
 			switch cr.constant() {
 			case alwaysFalse:
 				dead = true
@@ -146,20 +148,20 @@ const (
 // a key no node has, or In and NotIn values no node has.
 func (r *columnRequirement) constant() int {
 	switch {
-	case r.col == nil && (r.op == opNotIn || r.op == opDoesNotExist):
+	case r.col == nil && (r.op == labelmatch.NotIn || r.op == labelmatch.DoesNotExist):
 		return alwaysTrue
-	case r.col == nil && (r.op == opIn || r.op == opExists):
+	case r.col == nil && (r.op == labelmatch.In || r.op == labelmatch.Exists):
 		return alwaysFalse
-	case r.op == opIn && len(r.ids) == 0:
+	case r.op == labelmatch.In && len(r.ids) == 0:
 		return alwaysFalse
-	case r.op == opNotIn && len(r.ids) == 0:
+	case r.op == labelmatch.NotIn && len(r.ids) == 0:
 		return alwaysTrue
 	}
 	return depends
 }
 
 // column resolves one requirement.
-func (s *NodeSet) column(key string, op labelOp, values []string) columnRequirement {
+func (s *NodeSet) column(key string, op labelmatch.Op, values []string) columnRequirement {
 	r := columnRequirement{op: op}
 	if c, ok := s.keys[key]; ok {
 		r.col = s.cols[c]
@@ -172,18 +174,18 @@ func (s *NodeSet) column(key string, op labelOp, values []string) columnRequirem
 	return r
 }
 
-// matches reports whether node i satisfies r (not for opOther).
+// matches reports whether node i satisfies r (not for labelmatch.Ordered).
 func (r *columnRequirement) matches(i int) bool {
 	var v int32
 	if r.col != nil {
 		v = r.col[i]
 	}
 	switch r.op {
-	case opIn:
+	case labelmatch.In:
 		return v != 0 && slices.Contains(r.ids, v)
-	case opNotIn:
+	case labelmatch.NotIn:
 		return v == 0 || !slices.Contains(r.ids, v)
-	case opExists:
+	case labelmatch.Exists:
 		return v != 0
 	default: // opDoesNotExist
 		return v == 0

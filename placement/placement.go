@@ -18,6 +18,8 @@ import (
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 	"k8s.io/klog/v2"
+
+	"github.com/dsplan/dsplan/internal/labelmatch"
 )
 
 // Options holds the inputs of a placement decision that do not come from the
@@ -379,41 +381,12 @@ func (e *Evaluator) matchesTerms(node *corev1.Node) bool {
 // compare the result with nodeaffinity's RequiredNodeAffinity on random
 // selectors and nodes.
 type selectorTerm struct {
-	labels []labelRequirement // ANDed; empty when the term has no matchExpressions
-	fields fields.Selector    // nil when the term has no matchFields
+	labels []labelmatch.Requirement // ANDed; empty when the term has no matchExpressions
+	fields fields.Selector          // nil when the term has no matchFields
 }
 
 func (t *selectorTerm) matches(node *corev1.Node) bool {
-	// One map lookup per requirement, in this loop rather than a call: with
-	// six requirements the lookups are most of the cost of Evaluate.
-	nodeLabels := node.Labels
-	for i := range t.labels {
-		r := &t.labels[i]
-		v, ok := nodeLabels[r.key]
-		switch r.op {
-		case opIn:
-			if !ok || !slices.Contains(r.values, v) {
-				return false
-			}
-		case opNotIn:
-			if ok && slices.Contains(r.values, v) {
-				return false
-			}
-		case opExists:
-			if !ok {
-				return false
-			}
-		case opDoesNotExist:
-			if ok {
-				return false
-			}
-		default:
-			if !ok || !r.matchesOrdered(nodeLabels, v) {
-				return false
-			}
-		}
-	}
-	return t.fieldsMatch(node)
+	return labelmatch.Matches(t.labels, node.Labels) && t.fieldsMatch(node)
 }
 
 // fieldsMatch reports whether node satisfies t's matchFields. As
@@ -421,40 +394,6 @@ func (t *selectorTerm) matches(node *corev1.Node) bool {
 // are not checked at all.
 func (t *selectorTerm) fieldsMatch(node *corev1.Node) bool {
 	return t.fields == nil || node.Name == "" || t.fields.Matches((*nodeFields)(node))
-}
-
-// labelRequirement is one parsed matchExpressions requirement. Together
-// with selectorTerm.matches it has the semantics of
-// labels.Requirement.Matches.
-type labelRequirement struct {
-	key    string
-	op     labelOp
-	values []string            // opIn, opNotIn
-	req    *labels.Requirement // opOther (Gt, Lt)
-}
-
-type labelOp uint8
-
-const (
-	opIn labelOp = iota
-	opNotIn
-	opExists
-	opDoesNotExist
-	opOther
-)
-
-var labelOps = map[selection.Operator]labelOp{
-	selection.In:           opIn,
-	selection.NotIn:        opNotIn,
-	selection.Exists:       opExists,
-	selection.DoesNotExist: opDoesNotExist,
-}
-
-// matchesOrdered matches a Gt or Lt requirement against a node that has
-// the label, with value v. labels.Requirement.Matches also returns false for
-// a value that is not an integer, but allocates to log it.
-func (r *labelRequirement) matchesOrdered(nodeLabels map[string]string, v string) bool {
-	return isInt64(v) && r.req.Matches(labels.Set(nodeLabels))
 }
 
 // nodeFields exposes a node's fields (only metadata.name, as nodeaffinity)
@@ -532,11 +471,7 @@ func compileTerm(term *corev1.NodeSelectorTerm) (selectorTerm, bool) {
 		if err != nil {
 			return selectorTerm{}, false
 		}
-		lop, ok := labelOps[op]
-		if !ok {
-			lop = opOther
-		}
-		t.labels = append(t.labels, labelRequirement{key: r.Key(), op: lop, values: r.ValuesUnsorted(), req: r})
+		t.labels = append(t.labels, labelmatch.Compile(r))
 	}
 	if len(term.MatchFields) > 0 {
 		sels := make([]fields.Selector, 0, len(term.MatchFields))
@@ -674,31 +609,5 @@ func isDecimalInt64(s string) bool {
 	case digits[0] == '0':
 		return s == "0"
 	}
-	return isInt64(s)
-}
-
-// isInt64 reports whether strconv.ParseInt(s, 10, 64) succeeds: an optional
-// sign and decimal digits, within the int64 range. Unlike ParseInt, it does
-// not allocate when s is not one.
-func isInt64(s string) bool {
-	limit := "9223372036854775807" // math.MaxInt64
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		if s[0] == '-' {
-			limit = "9223372036854775808" // -math.MinInt64
-		}
-		s = s[1:]
-	}
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	s = strings.TrimLeft(s, "0")
-	if len(s) != len(limit) {
-		return len(s) < len(limit)
-	}
-	return s <= limit
+	return labelmatch.IsInt64(s)
 }

@@ -11,9 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 
 	"github.com/dsplan/dsplan/internal/claim"
+	"github.com/dsplan/dsplan/internal/labelmatch"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/revision"
 	"github.com/dsplan/dsplan/rollout"
@@ -310,51 +310,20 @@ func (p *Plan) requeue(d time.Duration) {
 }
 
 // podSelector is a labels.Selector compiled for matching many pods: the
-// same result as its Matches, with one map lookup per requirement and no
-// interface calls. The selectors metav1.LabelSelectorAsSelector builds
-// have the set operators only; others are left to labels.Requirement.
+// same result as its Matches (see package labelmatch).
 type podSelector struct {
 	nothing bool // matches no labels (labels.Nothing)
-	reqs    []selectorRequirement
+	reqs    []labelmatch.Requirement
 }
-
-type selectorRequirement struct {
-	key    string
-	op     selectorOp
-	values []string
-	req    *labels.Requirement // opOther
-}
-
-type selectorOp uint8
-
-const (
-	opIn    selectorOp = iota // In, Equals, DoubleEquals
-	opNotIn                   // NotIn, NotEquals
-	opExists
-	opDoesNotExist
-	opOther
-)
 
 func compileSelector(selector labels.Selector) podSelector {
 	reqs, selectable := selector.Requirements()
 	if !selectable {
 		return podSelector{nothing: true}
 	}
-	s := podSelector{reqs: make([]selectorRequirement, len(reqs))}
+	s := podSelector{reqs: make([]labelmatch.Requirement, len(reqs))}
 	for i := range reqs {
-		r := &reqs[i]
-		op := opOther
-		switch r.Operator() {
-		case selection.In, selection.Equals, selection.DoubleEquals:
-			op = opIn
-		case selection.NotIn, selection.NotEquals:
-			op = opNotIn
-		case selection.Exists:
-			op = opExists
-		case selection.DoesNotExist:
-			op = opDoesNotExist
-		}
-		s.reqs[i] = selectorRequirement{key: r.Key(), op: op, values: r.ValuesUnsorted(), req: r}
+		s.reqs[i] = labelmatch.Compile(&reqs[i])
 	}
 	return s
 }
@@ -364,35 +333,7 @@ func (s *podSelector) matchesPod(pod *corev1.Pod) bool { return s.matches(pod.La
 
 // matches has the semantics of labels.Selector.Matches(labels.Set(l)).
 func (s *podSelector) matches(l map[string]string) bool {
-	if s.nothing {
-		return false
-	}
-	for i := range s.reqs {
-		r := &s.reqs[i]
-		switch r.op {
-		case opIn:
-			if v, ok := l[r.key]; !ok || !slices.Contains(r.values, v) {
-				return false
-			}
-		case opNotIn:
-			if v, ok := l[r.key]; ok && slices.Contains(r.values, v) {
-				return false
-			}
-		case opExists:
-			if _, ok := l[r.key]; !ok {
-				return false
-			}
-		case opDoesNotExist:
-			if _, ok := l[r.key]; ok {
-				return false
-			}
-		default:
-			if !r.req.Matches(labels.Set(l)) {
-				return false
-			}
-		}
-	}
-	return true
+	return !s.nothing && labelmatch.Matches(s.reqs, l)
 }
 
 // sortWarnings sorts ws by field and message and drops repeats.
