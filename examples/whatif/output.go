@@ -15,6 +15,7 @@ import (
 
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/status"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // oraclePlan is the oracle's JSON schema for the fields whatif reports.
@@ -141,7 +142,7 @@ func writeTable(w io.Writer, snap plan.Snapshot, p plan.Plan, now time.Time) err
 		fmt.Fprintf(tw, "delete\tpod/%s\t%s\t%s\n", d.Pod, d.Node, d.Reason)
 	}
 	for _, pp := range p.PodPatches {
-		fmt.Fprintf(tw, "relabel\tpod/%s\t\t%s\n", pp.Pod, labelString(pp.Labels))
+		fmt.Fprintf(tw, "relabel\tpod/%s\t\t%s\n", pp.Pod, labels.Set(pp.Labels).String())
 	}
 	for _, c := range p.Claims {
 		verb := "release"
@@ -183,17 +184,4 @@ func writeTable(w io.Writer, snap plan.Snapshot, p plan.Plan, now time.Time) err
 		fmt.Fprintln(w, "sync error:", p.Err)
 	}
 	return nil
-}
-
-func labelString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + m[k]
-	}
-	return strings.Join(parts, ",")
 }

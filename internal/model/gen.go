@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -31,14 +32,7 @@ var LabelVocabulary = map[string][]string{
 }
 
 // labelKeys is LabelVocabulary's keys, sorted.
-var labelKeys = func() []string {
-	var keys []string
-	for k := range LabelVocabulary {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}()
+var labelKeys = slices.Sorted(maps.Keys(LabelVocabulary))
 
 // TaintVocabulary are node taints as "key[=value]:Effect": cluster roles,
 // the node lifecycle controller's and cloud provider's taints (several of

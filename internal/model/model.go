@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -90,9 +91,7 @@ func (c *Cluster) Clone() *Cluster {
 	for _, r := range c.Revisions {
 		d.Revisions = append(d.Revisions, r.DeepCopy())
 	}
-	for k, v := range c.backoff {
-		d.backoff[k] = v
-	}
+	maps.Copy(d.backoff, c.backoff)
 	return d
 }
 
@@ -203,9 +202,9 @@ func (c *Cluster) SetNodeLabels(name string, labels map[string]string) {
 		return
 	}
 	host := n.Labels[corev1.LabelHostname]
-	n.Labels = map[string]string{}
-	for k, v := range labels {
-		n.Labels[k] = v
+	n.Labels = maps.Clone(labels)
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
 	}
 	n.Labels[corev1.LabelHostname] = host
 }
@@ -434,9 +433,7 @@ func Describe(s plan.Snapshot) string {
 		if err != nil {
 			node = "?"
 		}
-		if _, ok := byNode[node]; !ok && !slices.Contains(names, node) {
-			names = append(names, node)
-		}
+		names = append(names, node) // sorted and compacted below
 		byNode[node] = append(byNode[node], p)
 	}
 	slices.Sort(names)
