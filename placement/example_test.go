@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/dsplan/dsplan/placement"
 	appsv1 "k8s.io/api/apps/v1"
@@ -52,7 +53,7 @@ func ExampleNew() {
 	}
 	for _, n := range nodes {
 		d := e.Evaluate(n)
-		fmt.Printf("%-13s run=%-5v stay=%-5v %v\n", n.Name, d.ShouldRun, d.ShouldContinueRunning, d.Reason)
+		fmt.Printf("%-13s run=%-5v stay=%-5v %v\n", n.Name, d.ShouldRun(), d.ShouldContinueRunning(), d.Reason)
 	}
 	// Output:
 	// control-plane run=true  stay=true  Eligible
@@ -212,10 +213,10 @@ func ExampleValidate() {
 	// spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero
 }
 
-// ExampleEvaluator_On evaluates several DaemonSets against one prepared
-// node list, as a controller does between two changes of its nodes: the
-// labels are numbered once, and each DaemonSet binds to them.
-func ExampleEvaluator_On() {
+// ExampleNewNodeSet groups several DaemonSets against one prepared node
+// list, as a controller does between two changes of its nodes: the nodes
+// are indexed and their labels numbered once.
+func ExampleNewNodeSet() {
 	labelled := func(name string, labels map[string]string) *corev1.Node {
 		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
 	}
@@ -233,16 +234,63 @@ func ExampleEvaluator_On() {
 		}}},
 	}}
 	for _, ds := range []*appsv1.DaemonSet{gpuOnly, noSpot} {
-		on := placement.New(ds, placement.Options{}).On(set)
+		g, err := placement.Group(placement.GroupInput{Evaluator: placement.New(ds, placement.Options{}), NodeSet: set})
+		if err != nil {
+			panic(err)
+		}
 		var runs []string
-		for i := range set.Len() {
-			if on.Evaluate(i).ShouldRun {
-				runs = append(runs, set.Node(i).Name)
+		for _, n := range g.All() {
+			if n.Decision().ShouldRun() {
+				runs = append(runs, n.Name())
 			}
 		}
-		fmt.Println(runs)
+		fmt.Println(runs, g.Desired())
 	}
 	// Output:
-	// [gpu-1]
-	// [gpu-1 cpu-2]
+	// [gpu-1] 1
+	// [gpu-1 cpu-2] 2
+}
+
+// ExampleGroup groups a DaemonSet's pods by node: one node runs an old pod,
+// one a pod of the current revision that is not available yet, and a pod
+// still targets a node that was deleted.
+func ExampleGroup() {
+	ds := logAgent()
+	ds.Spec.MinReadySeconds = 30
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	pod := func(name, node, hash string, readySince time.Time) *corev1.Pod {
+		return &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ds.Namespace,
+				Labels:          map[string]string{"name": "log-agent", appsv1.DefaultDaemonSetUniqueLabelKey: hash},
+				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ds, placement.ControllerKind)}},
+			Spec: corev1.PodSpec{NodeName: node},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
+				{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(readySince)}}},
+		}
+	}
+	g, err := placement.Group(placement.GroupInput{
+		Evaluator: placement.New(ds, placement.Options{}),
+		Hash:      "7c4f8d6b5",
+		Now:       now,
+		Nodes:     []*corev1.Node{newNode("node-a"), newNode("node-b")},
+		Pods: []*corev1.Pod{
+			pod("log-agent-x1", "node-a", "5d9b8c7f4", now.Add(-time.Hour)),
+			pod("log-agent-y2", "node-b", "7c4f8d6b5", now.Add(-10*time.Second)),
+			pod("log-agent-z3", "node-gone", "5d9b8c7f4", now.Add(-time.Hour)),
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range g.All() {
+		fmt.Printf("%s (exists %v, %s):", n.Name(), n.Exists(), n.Decision().Reason)
+		for _, p := range n.Pods() {
+			fmt.Printf(" %s updated=%v available=%v", p.Name(), p.Updated(), p.Available())
+		}
+		fmt.Println()
+	}
+	// Output:
+	// node-a (exists true, Eligible): log-agent-x1 updated=false available=true
+	// node-b (exists true, Eligible): log-agent-y2 updated=true available=false
+	// node-gone (exists false, NotEvaluated): log-agent-z3 updated=false available=true
 }

@@ -8,20 +8,22 @@ import (
 	"github.com/dsplan/dsplan/internal/labelmatch"
 )
 
-// NodeSet is a node list prepared for evaluating many DaemonSets against
-// it, as a controller does between two changes of its node list. Every
-// label key that occurs on the nodes is numbered once, and so is every
-// label value; each key then has a column holding, for each node, the
-// number of its value. An Evaluator bound to the set ([Evaluator.On])
-// matches nodeSelector and required node affinity by reading those
-// columns, where [Evaluator.Evaluate] looks each key up in the node's
-// label map: at six label requirements that lookup is most of the cost.
+// NodeSet is a node list prepared for grouping many DaemonSets against it
+// ([GroupInput].NodeSet), as a controller does between two changes of its
+// node list. The nodes are indexed by name once, every label key that
+// occurs on the nodes is numbered once, and so is every label value; each
+// key then has a column holding, for each node, the number of its value.
+// Group then matches nodeSelector and required node affinity by reading
+// those columns, where [Evaluator.Evaluate] looks each key up in the
+// node's label map (at six label requirements that lookup is most of the
+// cost), with the same decisions.
 //
 // Build a NodeSet with [NewNodeSet]. It is immutable and safe for
 // concurrent use; it keeps the nodes, not copies, so they must not be
 // modified while it is in use.
 type NodeSet struct {
 	nodes []*corev1.Node
+	index nodeIndex
 	// keys numbers the label keys (columns); values numbers the label
 	// values from 1, 0 meaning "no such label".
 	keys   map[string]int
@@ -33,11 +35,13 @@ type NodeSet struct {
 // NewNodeSet prepares nodes in O(number of labels) time, about 100 ns a
 // label (50–60 ms for 100,000 nodes of five labels, the cost of a few
 // plans), and O(distinct keys × nodes) memory; build it again when the
-// nodes change. nil nodes are kept (their decision is the zero Decision,
-// as Evaluate's).
+// nodes change. nil nodes are kept (Group skips them, as a nil node in
+// GroupInput.Nodes).
 func NewNodeSet(nodes []*corev1.Node) *NodeSet {
 	// Most clusters have a label with a value per node (the hostname).
 	s := &NodeSet{nodes: slices.Clone(nodes), keys: map[string]int{}, values: make(map[string]int32, len(nodes))}
+	s.index = newNodeIndex(make([]uint64, indexSize(len(nodes))))
+	s.index.insertAll(s.nodes)
 	for i, node := range s.nodes {
 		if node == nil {
 			continue
@@ -66,9 +70,9 @@ func (s *NodeSet) Len() int { return len(s.nodes) }
 // Node returns node i, as given to NewNodeSet.
 func (s *NodeSet) Node(i int) *corev1.Node { return s.nodes[i] }
 
-// SetEvaluator is an Evaluator bound to a NodeSet; see [Evaluator.On].
-// It is immutable and safe for concurrent use.
-type SetEvaluator struct {
+// setEvaluator is an Evaluator bound to a NodeSet; see on. It is
+// immutable and safe for concurrent use.
+type setEvaluator struct {
 	e   *Evaluator
 	set *NodeSet
 	// selector is spec.nodeSelector, ANDed; noSelector is set when some
@@ -79,7 +83,7 @@ type SetEvaluator struct {
 	terms []columnTerm
 }
 
-// columnRequirement is a labelRequirement resolved against a NodeSet.
+// columnRequirement is a labelmatch.Requirement resolved against a NodeSet.
 type columnRequirement struct {
 	col []int32 // nil when no node has the key
 	op  labelmatch.Op
@@ -96,14 +100,11 @@ type columnTerm struct {
 	onLabels bool
 }
 
-// On binds e to set, resolving e's label keys and values to the set's
-// numbers once. SetEvaluator.Evaluate(i) then equals e.Evaluate(set.Node(i))
-// for every i. A nil set is an empty one.
-func (e *Evaluator) On(set *NodeSet) *SetEvaluator {
-	if set == nil {
-		set = NewNodeSet(nil)
-	}
-	c := &SetEvaluator{e: e, set: set}
+// on binds e to set, resolving e's label keys and values to the set's
+// numbers once. evaluate(i) then equals e.Evaluate(set.Node(i)) for every
+// i.
+func (e *Evaluator) on(set *NodeSet) *setEvaluator {
+	c := &setEvaluator{e: e, set: set}
 	for k, v := range e.template.Spec.NodeSelector {
 		r := set.column(k, labelmatch.In, []string{v})
 		switch r.constant() {
@@ -187,14 +188,14 @@ func (r *columnRequirement) matches(i int) bool {
 		return v == 0 || !slices.Contains(r.ids, v)
 	case labelmatch.Exists:
 		return v != 0
-	default: // opDoesNotExist
+	default: // labelmatch.DoesNotExist
 		return v == 0
 	}
 }
 
-// Evaluate is Evaluate(set.Node(i)) for the set c is bound to; it does not
+// evaluate is Evaluate(set.Node(i)) for the set c is bound to; it does not
 // allocate. i must be in [0, set.Len()).
-func (c *SetEvaluator) Evaluate(i int) Decision {
+func (c *setEvaluator) evaluate(i int) Decision {
 	node := c.set.nodes[i]
 	e := c.e
 	if node == nil {
@@ -217,7 +218,7 @@ func (c *SetEvaluator) Evaluate(i int) Decision {
 	return e.taintDecision(node)
 }
 
-func (c *SetEvaluator) matchesTerms(i int, node *corev1.Node) bool {
+func (c *setEvaluator) matchesTerms(i int, node *corev1.Node) bool {
 	for j := range c.terms {
 		t := &c.terms[j]
 		if t.onLabels {
@@ -239,3 +240,7 @@ func (c *SetEvaluator) matchesTerms(i int, node *corev1.Node) bool {
 	}
 	return false
 }
+
+// Nodes returns the nodes, as given to NewNodeSet. The slice is shared: do
+// not modify it.
+func (s *NodeSet) Nodes() []*corev1.Node { return s.nodes }

@@ -6,10 +6,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"pgregory.net/rapid"
 )
 
-// checkSetEvaluate checks that a SetEvaluator decides every node of a set
+// checkSetEvaluate checks that a setEvaluator decides every node of a set
 // exactly as Evaluate does, for random DaemonSets, options and nodes (nil
 // ones included), and that building the set and binding to it leave the
 // inputs alone.
@@ -29,7 +30,7 @@ func checkSetEvaluate(t *rapid.T) {
 	}
 	e := New(ds, opts)
 	set := NewNodeSet(nodes)
-	c := e.On(set)
+	c := e.on(set)
 	if set.Len() != len(nodes) {
 		t.Fatalf("Len() = %d, want %d", set.Len(), len(nodes))
 	}
@@ -37,8 +38,8 @@ func checkSetEvaluate(t *rapid.T) {
 		if set.Node(i) != n {
 			t.Fatalf("Node(%d) is not the node given", i)
 		}
-		if got, want := c.Evaluate(i), e.Evaluate(n); got != want {
-			t.Fatalf("node %d: SetEvaluator.Evaluate = %v, Evaluate = %v", i, got, want)
+		if got, want := c.evaluate(i), e.Evaluate(n); got != want {
+			t.Fatalf("node %d: setEvaluator.evaluate = %v, Evaluate = %v", i, got, want)
 		}
 	}
 	if !equality.Semantic.DeepEqual(before, nodes) {
@@ -82,17 +83,17 @@ func FuzzSetEvaluate(f *testing.F) {
 
 func TestSetEvaluateDoesNotAllocate(t *testing.T) {
 	nodes := benchNodes(50)
-	c := New(withSpec(func(s *corev1.PodSpec) { s.Affinity = sixNotIn() }), Options{}).On(NewNodeSet(nodes))
+	c := New(withSpec(func(s *corev1.PodSpec) { s.Affinity = sixNotIn() }), Options{}).on(NewNodeSet(nodes))
 	run := 0
 	if n := testing.AllocsPerRun(20, func() {
 		run = 0
 		for i := range nodes {
-			if c.Evaluate(i).ShouldRun {
+			if c.evaluate(i).ShouldRun() {
 				run++
 			}
 		}
 	}); n != 0 {
-		t.Errorf("SetEvaluator.Evaluate: %v allocations per 50 nodes, want 0", n)
+		t.Errorf("setEvaluator.evaluate: %v allocations per 50 nodes, want 0", n)
 	}
 	if run != len(nodes) {
 		t.Errorf("%d of %d nodes run", run, len(nodes))
@@ -113,12 +114,19 @@ func BenchmarkNewNodeSet(b *testing.B) {
 	}
 }
 
-func TestOnNilSet(t *testing.T) {
-	c := New(fluentd(), Options{}).On(nil)
-	if c == nil {
-		t.Fatal("On(nil) = nil")
+func TestEmptyNodeSet(t *testing.T) {
+	set := NewNodeSet(nil)
+	if set.Len() != 0 || len(set.Nodes()) != 0 {
+		t.Fatalf("NewNodeSet(nil): Len() = %d, Nodes() = %v", set.Len(), set.Nodes())
 	}
-	if set := NewNodeSet(nil); set.Len() != 0 {
-		t.Errorf("NewNodeSet(nil).Len() = %d", set.Len())
+	// Its nodes are none: a pod's node is a vanished one.
+	ds := fluentd()
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ds.Namespace, Labels: ds.Spec.Template.Labels}, Spec: corev1.PodSpec{NodeName: "gone"}}
+	g, err := Group(GroupInput{Evaluator: New(ds, Options{}), NodeSet: set, Pods: []*corev1.Pod{pod}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Existing() != 0 || g.Len() != 1 || g.At(0).Name() != "gone" || g.At(0).Exists() {
+		t.Errorf("Group over an empty NodeSet: %d existing, %d entries, want 0 and the vanished node gone", g.Existing(), g.Len())
 	}
 }

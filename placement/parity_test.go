@@ -30,7 +30,7 @@ func TestParityWithKubeControllerManager(t *testing.T) {
 		if c.Want.Hash != "" {
 			desired := 0
 			for _, n := range c.Nodes {
-				if e.Evaluate(n).ShouldRun {
+				if e.Evaluate(n).ShouldRun() {
 					desired++
 				}
 			}

@@ -81,20 +81,16 @@ func (r Reason) String() string {
 	return "Reason(" + strconv.Itoa(int(r)) + ")"
 }
 
-// Decision is the placement of one DaemonSet on one node, with the two
-// answers kube-controller-manager's NodeShouldRunDaemonPod gives and the
-// reason for them.
+// Decision is the placement of one DaemonSet on one node: the first rule the
+// node failed (or [Eligible]) and, for a taint rule, the offending taint.
+// kube-controller-manager's two answers, shouldRun and
+// shouldContinueRunning, follow from the reason alone and are its methods,
+// so a Decision cannot contradict itself.
 //
-// The zero Decision means no pod may run or continue on the node; it is what
-// [Evaluator.Evaluate] returns for a nil node, with Reason [NotEvaluated].
+// The zero Decision, Reason [NotEvaluated], means no pod may run or
+// continue on the node; it is what [Evaluator.Evaluate] returns for a nil
+// node.
 type Decision struct {
-	// ShouldRun reports whether a daemon pod should run on the node if none
-	// is there yet (KCM's shouldRun).
-	ShouldRun bool
-	// ShouldContinueRunning reports whether a daemon pod already on the node
-	// may stay (KCM's shouldContinueRunning). It is true when ShouldRun is,
-	// and also for [UntoleratedTaint].
-	ShouldContinueRunning bool
 	// Reason is the first rule the node failed, or [Eligible].
 	Reason Reason
 	// Taint is the offending taint for [UntoleratedTaint] and
@@ -104,14 +100,26 @@ type Decision struct {
 	Taint *corev1.Taint
 }
 
+// ShouldRun reports whether a daemon pod should run on the node if none is
+// there yet (kube-controller-manager's shouldRun): the node is [Eligible].
+func (d Decision) ShouldRun() bool { return d.Reason == Eligible }
+
+// ShouldContinueRunning reports whether a daemon pod already on the node may
+// stay (kube-controller-manager's shouldContinueRunning): the node is
+// [Eligible], or only an untolerated NoSchedule taint ([UntoleratedTaint])
+// keeps new pods away.
+func (d Decision) ShouldContinueRunning() bool {
+	return d.Reason == Eligible || d.Reason == UntoleratedTaint
+}
+
 // String explains the decision in one line, e.g.
 // "no new pod, existing pod stays: untolerated taint dedicated=logging:NoSchedule".
 func (d Decision) String() string {
 	var verdict string
 	switch {
-	case d.ShouldRun:
+	case d.ShouldRun():
 		verdict = "run"
-	case d.ShouldContinueRunning:
+	case d.ShouldContinueRunning():
 		verdict = "no new pod, existing pod stays"
 	default:
 		verdict = "no pod"
@@ -196,6 +204,16 @@ type Evaluator struct {
 	generateName string
 	controller   metav1.OwnerReference
 	generation   *int64
+
+	// Inputs of Group, copied from the DaemonSet: the identity claiming
+	// needs (name, namespace, UID, deletionTimestamp), the selector, parsed
+	// once (selectorErr when it does not parse) and compiled for matching
+	// many pods, and minReadySeconds.
+	owner           appsv1.DaemonSet
+	selector        labels.Selector
+	selectorErr     error
+	podSelector     podSelector
+	minReadySeconds int32
 }
 
 // Field paths the evaluator reports warnings at.
@@ -205,9 +223,6 @@ var (
 	tolerationsPath      = templateSpecPath.Child("tolerations")
 	generationPath       = field.NewPath("metadata", "annotations").Key(appsv1.DeprecatedTemplateGeneration)
 )
-
-// daemonSetKind is the kind of the controller owner reference on daemon pods.
-var daemonSetKind = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
 
 // New compiles the placement rules of ds. It never fails and never modifies
 // ds; the Evaluator keeps copies of what it needs, so later changes to ds do
@@ -232,7 +247,14 @@ func New(ds *appsv1.DaemonSet, opts Options) *Evaluator {
 		template:        template,
 		namespace:       ds.Namespace,
 		generateName:    generateName(ds.Name),
-		controller:      *metav1.NewControllerRef(ds, daemonSetKind),
+		controller:      *metav1.NewControllerRef(ds, ControllerKind),
+		minReadySeconds: ds.Spec.MinReadySeconds,
+	}
+	e.owner.Name, e.owner.Namespace, e.owner.UID = ds.Name, ds.Namespace, ds.UID
+	e.owner.DeletionTimestamp = ds.DeletionTimestamp.DeepCopy()
+	e.selector, e.selectorErr = metav1.LabelSelectorAsSelector(ds.Spec.Selector)
+	if e.selectorErr == nil {
+		e.podSelector = compileSelector(e.selector)
 	}
 	for _, t := range e.tolerations {
 		comparison := t.Operator == corev1.TolerationOpLt || t.Operator == corev1.TolerationOpGt
@@ -263,6 +285,13 @@ func New(ds *appsv1.DaemonSet, opts Options) *Evaluator {
 	})
 	e.warnings = warnings
 	return e
+}
+
+// Selector returns the DaemonSet's spec.selector, parsed once by New
+// (metav1.LabelSelectorAsSelector: a nil selector selects nothing), or
+// the parse error.
+func (e *Evaluator) Selector() (labels.Selector, error) {
+	return e.selector, e.selectorErr
 }
 
 // Warnings returns what New found that kube-controller-manager silently
@@ -342,9 +371,9 @@ func (e *Evaluator) taintDecision(node *corev1.Node) Decision {
 		}
 	}
 	if noSchedule != nil {
-		return Decision{ShouldContinueRunning: true, Reason: UntoleratedTaint, Taint: noSchedule}
+		return Decision{Reason: UntoleratedTaint, Taint: noSchedule}
 	}
-	return Decision{ShouldRun: true, ShouldContinueRunning: true, Reason: Eligible}
+	return Decision{Reason: Eligible}
 }
 
 func (e *Evaluator) matchesTerms(node *corev1.Node) bool {

@@ -108,14 +108,14 @@ func sixNotIn() *corev1.Affinity {
 }
 
 var (
-	eligible   = Decision{ShouldRun: true, ShouldContinueRunning: true, Reason: Eligible}
+	eligible   = Decision{Reason: Eligible}
 	noName     = Decision{Reason: NodeNameMismatch}
 	noSelector = Decision{Reason: NodeSelectorMismatch}
 	noAffinity = Decision{Reason: NodeAffinityMismatch}
 )
 
 func noSchedule(t corev1.Taint) Decision {
-	return Decision{ShouldContinueRunning: true, Reason: UntoleratedTaint, Taint: &t}
+	return Decision{Reason: UntoleratedTaint, Taint: &t}
 }
 
 func noExecute(t corev1.Taint) Decision {
@@ -346,8 +346,8 @@ func TestEvaluate(t *testing.T) {
 			}
 			if tc.node != nil {
 				wantRun, wantContinue := upstreamShouldRun(tc.ds, tc.node, tc.opts)
-				if got.ShouldRun != wantRun || got.ShouldContinueRunning != wantContinue {
-					t.Errorf("Evaluate() = (%v, %v), upstream semantics give (%v, %v)", got.ShouldRun, got.ShouldContinueRunning, wantRun, wantContinue)
+				if got.ShouldRun() != wantRun || got.ShouldContinueRunning() != wantContinue {
+					t.Errorf("Evaluate() = (%v, %v), upstream semantics give (%v, %v)", got.ShouldRun(), got.ShouldContinueRunning(), wantRun, wantContinue)
 				}
 			}
 		})
@@ -420,7 +420,7 @@ func TestDecisionString(t *testing.T) {
 		{name: "affinity", d: noAffinity, want: "no pod: node matches no term of the required node affinity"},
 		{name: "NoSchedule", d: noSchedule(nsTaint), want: "no new pod, existing pod stays: untolerated taint dedicated=logging:NoSchedule"},
 		{name: "NoExecute", d: noExecute(neTaint), want: "no pod: untolerated taint node.kubernetes.io/out-of-service:NoExecute"},
-		{name: "taint reason without taint", d: Decision{Reason: UntoleratedTaint, ShouldContinueRunning: true}, want: "no new pod, existing pod stays: untolerated taint"},
+		{name: "taint reason without taint", d: Decision{Reason: UntoleratedTaint}, want: "no new pod, existing pod stays: untolerated taint"},
 		{name: "unknown reason", d: Decision{Reason: 42}, want: "no pod: Reason(42)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -634,9 +634,9 @@ func benchmarkEvaluate(b *testing.B, api string, affinity *corev1.Affinity, n in
 	ds := withSpec(func(s *corev1.PodSpec) { s.Affinity = affinity })
 	nodes := benchNodes(n)
 	e := New(ds, Options{})
-	var set *SetEvaluator
+	var set *setEvaluator
 	if api == "NodeSet" {
-		set = e.On(NewNodeSet(nodes))
+		set = e.on(NewNodeSet(nodes))
 	}
 	b.ReportAllocs()
 	var run int
@@ -646,11 +646,11 @@ func benchmarkEvaluate(b *testing.B, api string, affinity *corev1.Affinity, n in
 		for i, node := range nodes {
 			var d Decision
 			if set != nil {
-				d = set.Evaluate(i)
+				d = set.evaluate(i)
 			} else {
 				d = e.Evaluate(node)
 			}
-			if d.ShouldRun {
+			if d.ShouldRun() {
 				run++
 			}
 		}

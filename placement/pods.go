@@ -7,30 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// NodePods pairs one node name with the decision for it and the daemon pods
-// that target it. It is the per-node unit that packages rollout, status and
-// plan share.
-type NodePods struct {
-	// Name is the node name the pods target.
-	Name string
-	// Node is the Node object, or nil when pods target a node that does not
-	// exist (it was deleted, or never existed).
-	Node *corev1.Node
-	// Decision is the evaluation of Node; the zero Decision (nothing may run)
-	// when Node is nil.
-	Decision Decision
-	// Pods are the DaemonSet's pods targeting the node, ordered by ComparePods
-	// (oldest first).
-	Pods []*corev1.Pod
-	// States, when it has one entry per pod, holds the PodState of each of
-	// Pods, in the same order, as the PodClassifier of the DaemonSet,
-	// revision hash and time given to the consumer (rollout.Update,
-	// status.Compute) computes it: they then read it instead of the pods,
-	// which at 100,000 pods is most of their cost. Otherwise (nil) they
-	// classify the pods themselves. See StateAt.
-	States []PodState
-}
-
 // ComparePods orders daemon pods as kube-controller-manager does when it
 // picks the pod to keep on a node: scheduled pods (spec.nodeName set) first,
 // then older creation timestamp first, then name. It returns a negative

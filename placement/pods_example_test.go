@@ -39,22 +39,3 @@ func ExampleIsPodAvailable() {
 		placement.IsPodAvailable(pod, 30, dstest.Epoch.Add(30*time.Second)))
 	// Output: true false true
 }
-
-// ExampleNewPodClassifier classifies a node's pods once, against the
-// current revision hash and a time, for code that reads them repeatedly.
-func ExampleNewPodClassifier() {
-	ds := dstest.DaemonSet("agent")
-	ds.Spec.MinReadySeconds = 30
-	c := placement.NewPodClassifier(ds, "new", dstest.Epoch.Add(10*time.Second))
-	for _, pod := range []*corev1.Pod{
-		dstest.Pod(ds, "current", "node-a", "new", dstest.ReadySince(dstest.Epoch)),
-		dstest.Pod(ds, "old", "node-a", "old", dstest.ReadySince(dstest.Epoch.Add(-time.Hour))),
-		dstest.Pod(ds, "exited", "node-a", "old", dstest.Phase(corev1.PodSucceeded), dstest.NotReady),
-	} {
-		fmt.Printf("%s: %v\n", pod.Name, c.State(pod))
-	}
-	// Output:
-	// current: Ready|Updated
-	// old: Ready|Available
-	// exited: Succeeded
-}

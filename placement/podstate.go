@@ -9,27 +9,29 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// PodState is what the DaemonSet controller reads of one daemon pod, as a
-// set of bits. A [PodClassifier] computes it; [NodePods.States] can carry
-// it, so that packages rollout and status need not read the pods again.
-type PodState uint8
+// podState is what the DaemonSet controller reads of one daemon pod, as a
+// set of bits. A [classifier] computes it once per pod when [Group] reads
+// the pods; the later stages read the byte, through [Pod]'s methods,
+// instead of the pod: at 100,000 pods, walking the pods' memory is what
+// planning costs.
+type podState uint8
 
-// The bits of a PodState.
+// The bits of a podState.
 const (
-	// PodDeleting: metadata.deletionTimestamp is set.
-	PodDeleting PodState = 1 << iota
-	// PodFailed: status.phase is Failed.
-	PodFailed
-	// PodSucceeded: status.phase is Succeeded.
-	PodSucceeded
-	// PodReady: the Ready condition is True ([IsPodReady]).
-	PodReady
-	// PodAvailable: ready for the DaemonSet's minReadySeconds at the
+	// podDeleting: metadata.deletionTimestamp is set.
+	podDeleting podState = 1 << iota
+	// podFailed: status.phase is Failed.
+	podFailed
+	// podSucceeded: status.phase is Succeeded.
+	podSucceeded
+	// podReady: the Ready condition is True ([IsPodReady]).
+	podReady
+	// podAvailable: ready for the DaemonSet's minReadySeconds at the
 	// classifier's time ([IsPodAvailable]).
-	PodAvailable
-	// PodUpdated: the pod belongs to the classifier's revision hash or
+	podAvailable
+	// podUpdated: the pod belongs to the classifier's revision hash or
 	// template generation ([IsPodUpdated]).
-	PodUpdated
+	podUpdated
 )
 
 // podStateNames are the bits' names, lowest bit first.
@@ -37,7 +39,7 @@ var podStateNames = [...]string{"Deleting", "Failed", "Succeeded", "Ready", "Ava
 
 // String lists the bits of s, lowest first, joined by "|"; "0" when none
 // is set.
-func (s PodState) String() string {
+func (s podState) String() string {
 	var b strings.Builder
 	for i, name := range podStateNames {
 		if s&(1<<i) == 0 {
@@ -60,14 +62,13 @@ func (s PodState) String() string {
 	return b.String()
 }
 
-// Terminal reports whether s has PodFailed or PodSucceeded.
-func (s PodState) Terminal() bool { return s&(PodFailed|PodSucceeded) != 0 }
+// terminal reports whether s has podFailed or podSucceeded.
+func (s podState) terminal() bool { return s&(podFailed|podSucceeded) != 0 }
 
-// PodClassifier computes the [PodState] of a DaemonSet's pods, judged
-// against one revision hash and one time. Build it with
-// [NewPodClassifier]; it is a small value, safe for concurrent use, and
-// State does not allocate.
-type PodClassifier struct {
+// classifier computes the [podState] of a DaemonSet's pods, judged against
+// one revision hash and one time. It is a small value; state does not
+// allocate.
+type classifier struct {
 	hash string
 	// generation[:generationLen] is the decimal template generation of the
 	// deprecated annotation, as IsPodUpdated formats it; empty when there
@@ -78,57 +79,51 @@ type PodClassifier struct {
 	now             time.Time
 }
 
-// NewPodClassifier returns the classifier for ds's pods: updated means the
-// pod carries hash (or, when hash is empty or differs, the template
-// generation of ds's deprecated annotation, which is ignored when it does
-// not parse, as upstream); available means ready for
-// ds.Spec.MinReadySeconds at now. A nil ds has no template generation and
-// minReadySeconds 0. NewPodClassifier allocates only for the error of an
-// annotation that does not parse.
-func NewPodClassifier(ds *appsv1.DaemonSet, hash string, now time.Time) PodClassifier {
-	c := PodClassifier{hash: hash, now: now}
-	if ds == nil {
-		return c
-	}
-	c.minReadySeconds = ds.Spec.MinReadySeconds
-	if g, ok, _ := templateGeneration(ds); ok {
-		c.generationLen = uint8(len(strconv.AppendInt(c.generation[:0], g, 10)))
+// newClassifier returns the classifier for the pods of the DaemonSet e was
+// compiled from: updated means the pod carries hash (or, when hash is
+// empty or differs, the template generation of the deprecated annotation,
+// which is ignored when it does not parse, as upstream); available means
+// ready for spec.minReadySeconds at now.
+func newClassifier(e *Evaluator, hash string, now time.Time) classifier {
+	c := classifier{hash: hash, now: now, minReadySeconds: e.minReadySeconds}
+	if e.generation != nil {
+		c.generationLen = uint8(len(strconv.AppendInt(c.generation[:0], *e.generation, 10)))
 	}
 	return c
 }
 
-// State returns pod's state. A nil pod has the zero state. For a pod p,
-// State(p) has PodReady exactly when IsPodReady(p), PodAvailable when
-// IsPodAvailable(p, minReadySeconds, now), PodUpdated when
+// state returns pod's state. A nil pod has the zero state. For a pod p,
+// state(p) has podReady exactly when IsPodReady(p), podAvailable when
+// IsPodAvailable(p, minReadySeconds, now), podUpdated when
 // IsPodUpdated(p, hash, generation).
-func (c *PodClassifier) State(pod *corev1.Pod) PodState {
+func (c *classifier) state(pod *corev1.Pod) podState {
 	if pod == nil {
 		return 0
 	}
-	var s PodState
+	var s podState
 	if pod.DeletionTimestamp != nil {
-		s |= PodDeleting
+		s |= podDeleting
 	}
 	switch pod.Status.Phase {
 	case corev1.PodFailed:
-		s |= PodFailed
+		s |= podFailed
 	case corev1.PodSucceeded:
-		s |= PodSucceeded
+		s |= podSucceeded
 	}
 	if cond := readyCondition(pod); cond != nil && cond.Status == corev1.ConditionTrue {
-		s |= PodReady
+		s |= podReady
 		if isAvailable(cond, c.minReadySeconds, c.now) {
-			s |= PodAvailable
+			s |= podAvailable
 		}
 	}
 	if c.updated(pod.Labels) {
-		s |= PodUpdated
+		s |= podUpdated
 	}
 	return s
 }
 
 // updated is IsPodUpdated on a pod's labels.
-func (c *PodClassifier) updated(podLabels map[string]string) bool {
+func (c *classifier) updated(podLabels map[string]string) bool {
 	if c.hash != "" && podLabels[appsv1.DefaultDaemonSetUniqueLabelKey] == c.hash {
 		return true
 	}
@@ -137,14 +132,4 @@ func (c *PodClassifier) updated(podLabels map[string]string) bool {
 	}
 	v, ok := podLabels[templateGenerationLabel]
 	return ok && v == string(c.generation[:c.generationLen])
-}
-
-// StateAt returns the state of n.Pods[k]: n.States[k] when n.States has
-// one entry per pod, else c.State(n.Pods[k]). k must be an index of
-// n.Pods.
-func (n *NodePods) StateAt(k int, c *PodClassifier) PodState {
-	if len(n.States) == len(n.Pods) {
-		return n.States[k]
-	}
-	return c.State(n.Pods[k])
 }

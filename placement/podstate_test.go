@@ -44,44 +44,44 @@ func TestPodClassifierState(t *testing.T) {
 		hash string
 		now  time.Time
 		pod  *corev1.Pod
-		want PodState
+		want podState
 	}{
 		{name: "nil pod", ds: classifierDaemonSet(0, ""), hash: "h", pod: nil, want: 0},
 		{name: "running, ready, current", ds: classifierDaemonSet(0, ""), hash: "h",
-			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: PodReady | PodAvailable | PodUpdated},
+			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: podReady | podAvailable | podUpdated},
 		{name: "no conditions", ds: classifierDaemonSet(0, ""), hash: "h",
-			pod: statePod(hashed, corev1.PodPending), want: PodUpdated},
+			pod: statePod(hashed, corev1.PodPending), want: podUpdated},
 		{name: "ready false", ds: classifierDaemonSet(0, ""), hash: "h",
-			pod: statePod(hashed, corev1.PodRunning, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse}), want: PodUpdated},
+			pod: statePod(hashed, corev1.PodRunning, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse}), want: podUpdated},
 		{name: "first ready condition counts", ds: classifierDaemonSet(0, ""), hash: "h",
-			pod: statePod(hashed, corev1.PodRunning, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionUnknown}, readySince(stateEpoch)), want: PodUpdated},
+			pod: statePod(hashed, corev1.PodRunning, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionUnknown}, readySince(stateEpoch)), want: podUpdated},
 		{name: "ready, minReadySeconds not yet", ds: classifierDaemonSet(30, ""), hash: "h", now: stateEpoch.Add(29 * time.Second),
-			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: PodReady | PodUpdated},
+			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: podReady | podUpdated},
 		{name: "ready, minReadySeconds reached", ds: classifierDaemonSet(30, ""), hash: "h", now: stateEpoch.Add(30 * time.Second),
-			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: PodReady | PodAvailable | PodUpdated},
+			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: podReady | podAvailable | podUpdated},
 		{name: "ready without transition time", ds: classifierDaemonSet(30, ""), hash: "h", now: stateEpoch.Add(time.Hour),
-			pod: statePod(hashed, corev1.PodRunning, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue}), want: PodReady | PodUpdated},
+			pod: statePod(hashed, corev1.PodRunning, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue}), want: podReady | podUpdated},
 		{name: "old hash", ds: classifierDaemonSet(0, ""), hash: "g",
-			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: PodReady | PodAvailable},
+			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: podReady | podAvailable},
 		{name: "empty hash matches nothing", ds: classifierDaemonSet(0, ""), hash: "",
 			pod: statePod(map[string]string{"controller-revision-hash": ""}, corev1.PodRunning), want: 0},
 		{name: "template generation", ds: classifierDaemonSet(0, "3"), hash: "g",
-			pod: statePod(map[string]string{"pod-template-generation": "3"}, corev1.PodRunning), want: PodUpdated},
+			pod: statePod(map[string]string{"pod-template-generation": "3"}, corev1.PodRunning), want: podUpdated},
 		{name: "template generation compared as text", ds: classifierDaemonSet(0, "3"), hash: "g",
 			pod: statePod(map[string]string{"pod-template-generation": "03"}, corev1.PodRunning), want: 0},
 		{name: "template generation normalised", ds: classifierDaemonSet(0, "+3"), hash: "g",
-			pod: statePod(map[string]string{"pod-template-generation": "3"}, corev1.PodRunning), want: PodUpdated},
+			pod: statePod(map[string]string{"pod-template-generation": "3"}, corev1.PodRunning), want: podUpdated},
 		{name: "unparsable template generation is ignored", ds: classifierDaemonSet(0, "x"), hash: "g",
 			pod: statePod(map[string]string{"pod-template-generation": "x"}, corev1.PodRunning), want: 0},
-		{name: "failed", ds: classifierDaemonSet(0, ""), hash: "h", pod: statePod(hashed, corev1.PodFailed), want: PodFailed | PodUpdated},
-		{name: "succeeded", ds: classifierDaemonSet(0, ""), hash: "h", pod: statePod(hashed, corev1.PodSucceeded), want: PodSucceeded | PodUpdated},
-		{name: "deleting", ds: classifierDaemonSet(0, ""), hash: "h", pod: deleting, want: PodDeleting | PodReady | PodAvailable | PodUpdated},
+		{name: "failed", ds: classifierDaemonSet(0, ""), hash: "h", pod: statePod(hashed, corev1.PodFailed), want: podFailed | podUpdated},
+		{name: "succeeded", ds: classifierDaemonSet(0, ""), hash: "h", pod: statePod(hashed, corev1.PodSucceeded), want: podSucceeded | podUpdated},
+		{name: "deleting", ds: classifierDaemonSet(0, ""), hash: "h", pod: deleting, want: podDeleting | podReady | podAvailable | podUpdated},
 		{name: "nil DaemonSet", ds: nil, hash: "h",
-			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: PodReady | PodAvailable | PodUpdated},
+			pod: statePod(hashed, corev1.PodRunning, readySince(stateEpoch)), want: podReady | podAvailable | podUpdated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := NewPodClassifier(tc.ds, tc.hash, tc.now)
-			if got := c.State(tc.pod); got != tc.want {
+			c := newClassifier(New(tc.ds, Options{}), tc.hash, tc.now)
+			if got := c.state(tc.pod); got != tc.want {
 				t.Errorf("State() = %v, want %v", got, tc.want)
 			}
 		})
@@ -96,7 +96,7 @@ func TestPodClassifierAgreesWithHelpers(t *testing.T) {
 		ds := classifierDaemonSet(int32(rapid.IntRange(0, 60).Draw(t, "minReady")), values.Draw(t, "generation"))
 		hash := values.Draw(t, "hash")
 		now := stateEpoch.Add(time.Duration(rapid.IntRange(-10, 90).Draw(t, "now")) * time.Second)
-		c := NewPodClassifier(ds, hash, now)
+		c := newClassifier(New(ds, Options{}), hash, now)
 		labels := rapid.MapOfN(rapid.SampledFrom([]string{"controller-revision-hash", "pod-template-generation", "app"}), values, 0, 3).Draw(t, "labels")
 		var conditions []corev1.PodCondition
 		for range rapid.IntRange(0, 2).Draw(t, "conditions") {
@@ -117,17 +117,17 @@ func TestPodClassifierAgreesWithHelpers(t *testing.T) {
 		if err != nil {
 			generation = nil // upstream ignores the parse error
 		}
-		s := c.State(pod)
+		s := c.state(pod)
 		for _, check := range []struct {
-			bit  PodState
+			bit  podState
 			want bool
 		}{
-			{PodDeleting, pod.DeletionTimestamp != nil},
-			{PodFailed, pod.Status.Phase == corev1.PodFailed},
-			{PodSucceeded, pod.Status.Phase == corev1.PodSucceeded},
-			{PodReady, IsPodReady(pod)},
-			{PodAvailable, IsPodAvailable(pod, ds.Spec.MinReadySeconds, now)},
-			{PodUpdated, IsPodUpdated(pod, hash, generation)},
+			{podDeleting, pod.DeletionTimestamp != nil},
+			{podFailed, pod.Status.Phase == corev1.PodFailed},
+			{podSucceeded, pod.Status.Phase == corev1.PodSucceeded},
+			{podReady, IsPodReady(pod)},
+			{podAvailable, IsPodAvailable(pod, ds.Spec.MinReadySeconds, now)},
+			{podUpdated, IsPodUpdated(pod, hash, generation)},
 		} {
 			if got := s&check.bit != 0; got != check.want {
 				t.Fatalf("State() = %v: %v is %v, want %v", s, check.bit, got, check.want)
@@ -139,56 +139,35 @@ func TestPodClassifierAgreesWithHelpers(t *testing.T) {
 func TestPodClassifierDoesNotAllocate(t *testing.T) {
 	ds := classifierDaemonSet(10, "12345")
 	pod := statePod(map[string]string{"pod-template-generation": "12345"}, corev1.PodRunning, readySince(stateEpoch))
-	var s PodState
+	var s podState
+	e := New(ds, Options{})
 	if n := testing.AllocsPerRun(100, func() {
-		c := NewPodClassifier(ds, "h", stateEpoch)
-		s = c.State(pod)
+		c := newClassifier(e, "h", stateEpoch)
+		s = c.state(pod)
 	}); n != 0 {
-		t.Errorf("NewPodClassifier + State: %v allocations, want 0", n)
+		t.Errorf("newClassifier + state: %v allocations, want 0", n)
 	}
-	if s != PodReady|PodUpdated {
+	if s != podReady|podUpdated {
 		t.Errorf("State() = %v", s)
-	}
-}
-
-func TestNodePodsStateAt(t *testing.T) {
-	c := NewPodClassifier(classifierDaemonSet(0, ""), "h", stateEpoch)
-	pods := []*corev1.Pod{
-		statePod(map[string]string{"controller-revision-hash": "h"}, corev1.PodRunning),
-		statePod(nil, corev1.PodFailed),
-	}
-	computed := NodePods{Pods: pods}
-	if got := []PodState{computed.StateAt(0, &c), computed.StateAt(1, &c)}; got[0] != PodUpdated || got[1] != PodFailed {
-		t.Errorf("without States: %v", got)
-	}
-	// States with one entry per pod are taken as they are.
-	given := NodePods{Pods: pods, States: []PodState{PodReady, PodSucceeded}}
-	if got := []PodState{given.StateAt(0, &c), given.StateAt(1, &c)}; got[0] != PodReady || got[1] != PodSucceeded {
-		t.Errorf("with States: %v", got)
-	}
-	// States of another length are ignored.
-	short := NodePods{Pods: pods, States: []PodState{PodReady}}
-	if got := short.StateAt(1, &c); got != PodFailed {
-		t.Errorf("with short States: %v", got)
 	}
 }
 
 func TestPodStateString(t *testing.T) {
 	for _, tc := range []struct {
-		s    PodState
+		s    podState
 		want string
 	}{
 		{0, "0"},
-		{PodReady, "Ready"},
-		{PodDeleting | PodFailed | PodUpdated, "Deleting|Failed|Updated"},
-		{PodAvailable | 1<<7, "Available|0x80"},
+		{podReady, "Ready"},
+		{podDeleting | podFailed | podUpdated, "Deleting|Failed|Updated"},
+		{podAvailable | 1<<7, "Available|0x80"},
 		{1 << 6, "0x40"},
 	} {
 		if got := tc.s.String(); got != tc.want {
-			t.Errorf("PodState(%#x).String() = %q, want %q", uint8(tc.s), got, tc.want)
+			t.Errorf("podState(%#x).String() = %q, want %q", uint8(tc.s), got, tc.want)
 		}
 	}
-	if !(PodFailed | PodReady).Terminal() || !PodSucceeded.Terminal() || (PodReady | PodDeleting).Terminal() {
+	if !(podFailed | podReady).terminal() || !podSucceeded.terminal() || (podReady | podDeleting).terminal() {
 		t.Error("Terminal() is wrong")
 	}
 }

@@ -212,7 +212,7 @@ var genOptions = rapid.Custom(func(t *rapid.T) Options {
 // checkEvaluate checks one decision against the reference semantics.
 func checkEvaluate(t *rapid.T, ds *appsv1.DaemonSet, opts Options, n *corev1.Node, got Decision) {
 	wantRun, wantContinue := upstreamShouldRun(ds, n, opts)
-	if got.ShouldRun != wantRun || got.ShouldContinueRunning != wantContinue {
+	if got.ShouldRun() != wantRun || got.ShouldContinueRunning() != wantContinue {
 		t.Fatalf("Evaluate(%q) = %v, upstream semantics give (%v, %v)", n.Name, got, wantRun, wantContinue)
 	}
 	spec := &ds.Spec.Template.Spec
@@ -319,8 +319,8 @@ func TestTermsMatchLikeNodeAffinity(t *testing.T) {
 		for _, n := range rapid.SliceOfN(genNode, 1, 4).Draw(t, "nodes") {
 			n.Spec.Taints = nil
 			want, _ := nodeaffinity.NewRequiredNodeAffinity(nil, affinity).Match(n)
-			if got := e.Evaluate(n).ShouldRun; got != want {
-				t.Fatalf("Evaluate(%q).ShouldRun = %v, nodeaffinity matches: %v", n.Name, got, want)
+			if got := e.Evaluate(n).ShouldRun(); got != want {
+				t.Fatalf("Evaluate(%q).ShouldRun() = %v, nodeaffinity matches: %v", n.Name, got, want)
 			}
 		}
 	})

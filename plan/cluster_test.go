@@ -11,6 +11,7 @@ import (
 	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/internal/fixture"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/rollout"
 )
 
 // TestClusterPlanIsNew plans every golden fixture through a Cluster and
@@ -44,7 +45,7 @@ func TestClusterNodesShareNames(t *testing.T) {
 	pods := []*corev1.Pod{dstest.Pod(ds, "agent-a", "n", "")}
 	s := plan.Snapshot{DaemonSet: ds, Nodes: nodes, Pods: pods, Now: dstest.Epoch}
 	want := plan.New(s, plan.Options{})
-	if len(want.Deletes) != 1 || want.Deletes[0].Reason != plan.DeleteEvicted {
+	if len(want.Deletes) != 1 || want.Deletes[0].Reason != rollout.DeleteEvicted {
 		t.Fatalf("New: deletes %v, want agent-a evicted from the first node n", want.Deletes)
 	}
 	got := plan.NewCluster(nodes).Plan(s, plan.Options{})

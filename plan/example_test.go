@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/dsplan/dsplan/plan"
 )
@@ -113,11 +114,42 @@ func ExampleDefault() {
 	// RollingUpdate true
 }
 
-// ExamplePlan_IsZero shows that a converged DaemonSet needs nothing.
-func ExamplePlan_IsZero() {
-	var p plan.Plan
-	fmt.Println(p.IsZero())
-	// Output: true
+// ExamplePlan_Writes carries out plans the way a controller would until the
+// DaemonSet has converged: then the plan writes nothing.
+func ExamplePlan_Writes() {
+	s, _, err := plan.Decode([]byte(cluster))
+	if err != nil {
+		panic(err)
+	}
+	s.DaemonSet, _ = plan.Default(s.DaemonSet)
+	s.Now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for round := 1; ; round++ {
+		p := plan.New(s, plan.Options{})
+		if !p.Writes() {
+			fmt.Printf("round %d: nothing to write (%d pods up to date)\n", round, p.Status.UpdatedNumberScheduled)
+			break
+		}
+		fmt.Printf("round %d: %d revisions, %d pods to create, status write %v\n",
+			round, len(p.Revisions.Create), len(p.Creates), p.StatusChanged)
+		// Carry the plan out: the API server stores the revision, the
+		// scheduler and kubelet start the pods, the status is written.
+		s.Revisions = append(s.Revisions, p.Revisions.Create...)
+		for _, c := range p.Creates {
+			pod := c.Pod.DeepCopy()
+			pod.Name, pod.UID = pod.GenerateName+c.Node, types.UID("uid-"+c.Node)
+			pod.Spec.NodeName = c.Node
+			pod.Status.Phase = corev1.PodRunning
+			pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+			s.Pods = append(s.Pods, pod)
+		}
+		ds := s.DaemonSet.DeepCopy()
+		ds.Status = p.Status
+		s.DaemonSet = ds
+	}
+	// Output:
+	// round 1: 1 revisions, 2 pods to create, status write true
+	// round 2: 0 revisions, 0 pods to create, status write true
+	// round 3: nothing to write (2 pods up to date)
 }
 
 // ExampleCluster_Plan plans two DaemonSets against one node list indexed

@@ -26,6 +26,7 @@ import (
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/revision"
+	"github.com/dsplan/dsplan/rollout"
 )
 
 // brokenPlanner is a deliberately wrong planner and the invariant that
@@ -90,13 +91,13 @@ func sortPlan(p *plan.Plan) {
 // update (the manage pass had nothing to do).
 func rollingOnly(p plan.Plan) bool {
 	for _, c := range p.Creates {
-		if c.Reason == plan.CreateMissing {
+		if c.Reason == rollout.CreateMissing {
 			return false
 		}
 	}
 	for _, d := range p.Deletes {
 		switch d.Reason {
-		case plan.DeleteReplace, plan.DeleteReplaceUnavailable, plan.DeleteSurgeReplaced, plan.DeleteSurgeIneligible, plan.DeleteSurgeSunset:
+		case rollout.DeleteReplace, rollout.DeleteReplaceUnavailable, rollout.DeleteSurgeReplaced, rollout.DeleteSurgeIneligible, rollout.DeleteSurgeSunset:
 		default:
 			return false
 		}
@@ -127,7 +128,7 @@ func ignoreMaxUnavailable(s plan.Snapshot, opts plan.Options) plan.Plan {
 	for node, pods := range oldPods(s, p.Hash) {
 		for _, pod := range pods {
 			if !deleted[pod.Name] {
-				p.Deletes = append(p.Deletes, plan.Delete{Pod: pod.Name, Node: node, Reason: plan.DeleteReplace})
+				p.Deletes = append(p.Deletes, plan.Delete{Pod: pod.Name, Node: node, Reason: rollout.DeleteReplace})
 			}
 		}
 	}
@@ -155,7 +156,7 @@ func deleteOldBeforeNewAvailable(s plan.Snapshot, opts plan.Options) plan.Plan {
 		for _, o := range old[node] {
 			if !deleted[o.Name] {
 				deleted[o.Name] = true
-				p.Deletes = append(p.Deletes, plan.Delete{Pod: o.Name, Node: node, Reason: plan.DeleteSurgeNewAvailable})
+				p.Deletes = append(p.Deletes, plan.Delete{Pod: o.Name, Node: node, Reason: rollout.DeleteSurgeNewAvailable})
 			}
 		}
 	}
@@ -174,11 +175,11 @@ func createNextToOldWithoutSurge(s plan.Snapshot, opts plan.Options) plan.Plan {
 	eval := placement.New(s.DaemonSet, opts.Placement)
 	kept := p.Deletes[:0:0]
 	for _, d := range p.Deletes {
-		if d.Reason != plan.DeleteReplace {
+		if d.Reason != rollout.DeleteReplace {
 			kept = append(kept, d)
 			continue
 		}
-		p.Creates = append(p.Creates, plan.Create{Node: d.Node, Reason: plan.CreateSurge, Pod: eval.NewPod(d.Node, p.Hash)})
+		p.Creates = append(p.Creates, plan.Create{Node: d.Node, Reason: rollout.CreateSurge, Pod: eval.NewPod(d.Node, p.Hash)})
 	}
 	p.Deletes = kept
 	sortPlan(&p)
@@ -204,8 +205,8 @@ func ignoreMaxSurge(s plan.Snapshot, opts plan.Options) plan.Plan {
 		}
 	}
 	for _, n := range s.Nodes {
-		if len(oldPods(s, p.Hash)[n.Name]) == 1 && !hasNew[n.Name] && !created[n.Name] && eval.Evaluate(n).ShouldRun {
-			p.Creates = append(p.Creates, plan.Create{Node: n.Name, Reason: plan.CreateSurge, Pod: eval.NewPod(n.Name, p.Hash)})
+		if len(oldPods(s, p.Hash)[n.Name]) == 1 && !hasNew[n.Name] && !created[n.Name] && eval.Evaluate(n).ShouldRun() {
+			p.Creates = append(p.Creates, plan.Create{Node: n.Name, Reason: rollout.CreateSurge, Pod: eval.NewPod(n.Name, p.Hash)})
 		}
 	}
 	sortPlan(&p)
@@ -223,7 +224,7 @@ func createWherePlacementForbids(s plan.Snapshot, opts plan.Options) plan.Plan {
 	eval := placement.New(s.DaemonSet, opts.Placement)
 	for _, n := range s.Nodes {
 		if len(v.pods[n.Name]) == 0 && v.created[n.Name] == 0 {
-			p.Creates = append(p.Creates, plan.Create{Node: n.Name, Reason: plan.CreateMissing, Pod: eval.NewPod(n.Name, p.Hash)})
+			p.Creates = append(p.Creates, plan.Create{Node: n.Name, Reason: rollout.CreateMissing, Pod: eval.NewPod(n.Name, p.Hash)})
 		}
 	}
 	sortPlan(&p)
@@ -261,7 +262,7 @@ func replaceInInputOrder(s plan.Snapshot, opts plan.Options) plan.Plan {
 	p := plan.New(s, opts)
 	var replaced int
 	for _, d := range p.Deletes {
-		if d.Reason == plan.DeleteReplace {
+		if d.Reason == rollout.DeleteReplace {
 			replaced++
 		}
 	}
@@ -271,7 +272,7 @@ func replaceInInputOrder(s plan.Snapshot, opts plan.Options) plan.Plan {
 	// The candidates: desired nodes whose only pod not being deleted is an
 	// available old pod.
 	v := newView(s, opts, p)
-	p.Deletes = slices.DeleteFunc(p.Deletes, func(d plan.Delete) bool { return d.Reason == plan.DeleteReplace })
+	p.Deletes = slices.DeleteFunc(p.Deletes, func(d plan.Delete) bool { return d.Reason == rollout.DeleteReplace })
 	for _, n := range s.Nodes {
 		var pods []*corev1.Pod
 		for _, pod := range v.pods[n.Name] {
@@ -280,7 +281,7 @@ func replaceInInputOrder(s plan.Snapshot, opts plan.Options) plan.Plan {
 			}
 		}
 		if replaced > 0 && len(pods) == 1 && !v.isNew(pods[0]) && v.available(pods[0]) {
-			p.Deletes = append(p.Deletes, plan.Delete{Pod: pods[0].Name, Node: n.Name, Reason: plan.DeleteReplace})
+			p.Deletes = append(p.Deletes, plan.Delete{Pod: pods[0].Name, Node: n.Name, Reason: rollout.DeleteReplace})
 			replaced--
 		}
 	}
@@ -299,9 +300,9 @@ func sortsInputInPlace(s plan.Snapshot, opts plan.Options) plan.Plan {
 func neverReplaceAvailable(s plan.Snapshot, opts plan.Options) plan.Plan {
 	p := plan.New(s, opts)
 	p.Deletes = slices.DeleteFunc(p.Deletes, func(d plan.Delete) bool {
-		return d.Reason == plan.DeleteReplace || d.Reason == plan.DeleteSurgeReplaced || d.Reason == plan.DeleteSurgeNewAvailable
+		return d.Reason == rollout.DeleteReplace || d.Reason == rollout.DeleteSurgeReplaced || d.Reason == rollout.DeleteSurgeNewAvailable
 	})
-	p.Creates = slices.DeleteFunc(p.Creates, func(c plan.Create) bool { return c.Reason == plan.CreateSurge })
+	p.Creates = slices.DeleteFunc(p.Creates, func(c plan.Create) bool { return c.Reason == rollout.CreateSurge })
 	return p
 }
 

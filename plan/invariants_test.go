@@ -37,6 +37,7 @@ import (
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/revision"
+	"github.com/dsplan/dsplan/rollout"
 	"github.com/dsplan/dsplan/status"
 )
 
@@ -91,7 +92,7 @@ func newView(s plan.Snapshot, opts plan.Options, p plan.Plan) *view {
 		d := eval.Evaluate(n)
 		v.exists[n.Name] = d
 		v.nodes = append(v.nodes, n.Name)
-		if d.ShouldRun {
+		if d.ShouldRun() {
 			v.desired++
 		}
 	}
@@ -301,7 +302,7 @@ func checkWellFormed(v *view) error {
 			errs = append(errs, fmt.Errorf("pod %s deleted twice", d.Pod))
 		case pod == nil:
 			errs = append(errs, fmt.Errorf("delete of %s, which is not a pod of the DaemonSet", d.Pod))
-		case pod.DeletionTimestamp != nil && d.Reason != plan.DeleteNodeGone:
+		case pod.DeletionTimestamp != nil && d.Reason != rollout.DeleteNodeGone:
 			errs = append(errs, fmt.Errorf("delete of %s (%s), which is already being deleted", d.Pod, d.Reason))
 		default:
 			if target, _ := placement.TargetNodeName(pod); target != d.Node {
@@ -454,7 +455,7 @@ func checkUnavailability(v *view) error {
 	var errs []error
 	unavailableBefore, unavailableAfter := 0, 0
 	for node, d := range v.exists {
-		if !d.ShouldRun {
+		if !d.ShouldRun() {
 			continue
 		}
 		if !slices.ContainsFunc(v.liveBefore(node), v.available) {
@@ -467,7 +468,7 @@ func checkUnavailability(v *view) error {
 	}
 	for _, d := range v.p.Deletes {
 		dec, ok := v.exists[d.Node]
-		if !ok || !dec.ShouldRun {
+		if !ok || !dec.ShouldRun() {
 			continue
 		}
 		var pod *corev1.Pod
@@ -479,7 +480,7 @@ func checkUnavailability(v *view) error {
 		if pod == nil || !isLive(pod) || !v.available(pod) {
 			continue
 		}
-		if d.Reason == plan.DeleteExcess {
+		if d.Reason == rollout.DeleteExcess {
 			if err := v.checkExcess(pod, d.Node); err != nil {
 				errs = append(errs, err)
 			}
@@ -533,7 +534,7 @@ func checkPlacement(v *view) error {
 		switch {
 		case !ok:
 			errs = append(errs, fmt.Errorf("create on node %s, which does not exist", c.Node))
-		case !d.ShouldRun:
+		case !d.ShouldRun():
 			errs = append(errs, fmt.Errorf("create on node %s, where the DaemonSet should not run: %s", c.Node, d))
 		}
 	}
@@ -547,7 +548,7 @@ func checkPlacement(v *view) error {
 				continue
 			}
 			switch {
-			case ok && !d.ShouldContinueRunning && pod.DeletionTimestamp == nil:
+			case ok && !d.ShouldContinueRunning() && pod.DeletionTimestamp == nil:
 				errs = append(errs, fmt.Errorf("pod %s stays on node %s, where it may not continue: %s", pod.Name, node, d))
 			case !ok && pod.Spec.NodeName == "":
 				errs = append(errs, fmt.Errorf("unscheduled pod %s stays, meant for node %s which does not exist", pod.Name, node))
@@ -589,9 +590,9 @@ func checkStatusArithmetic(v *view) error {
 	var current, misscheduled int32
 	for node, d := range v.exists {
 		switch {
-		case d.ShouldRun && len(v.pods[node]) > 0:
+		case d.ShouldRun() && len(v.pods[node]) > 0:
 			current++
-		case !d.ShouldRun && len(v.pods[node]) > 0:
+		case !d.ShouldRun() && len(v.pods[node]) > 0:
 			misscheduled++
 		}
 	}
@@ -1070,7 +1071,7 @@ func convergenceBound(c *model.Cluster, opts plan.Options) int {
 			}
 		}
 		failed = max(failed, n)
-		if len(v.pods[node]) > 0 || v.exists[node].ShouldRun {
+		if len(v.pods[node]) > 0 || v.exists[node].ShouldRun() {
 			relevant++
 		}
 	}
@@ -1145,17 +1146,17 @@ func checkFixpoint(c *model.Cluster, opts plan.Options, p plan.Plan) error {
 		case !ok && len(pods) > 0:
 			errs = append(errs, fmt.Errorf("vanished node %s keeps pods %s", node, podNames(pods)))
 		case !ok:
-		case d.ShouldRun && len(pods) != 1:
+		case d.ShouldRun() && len(pods) != 1:
 			errs = append(errs, fmt.Errorf("desired node %s has pods %s, want exactly one", node, podNames(pods)))
-		case d.ShouldRun && !v.available(pods[0]):
+		case d.ShouldRun() && !v.available(pods[0]):
 			errs = append(errs, fmt.Errorf("desired node %s: pod %s is not available", node, model.PodString(pods[0], s.Now)))
-		case d.ShouldRun && rolling && !v.isNew(pods[0]):
+		case d.ShouldRun() && rolling && !v.isNew(pods[0]):
 			errs = append(errs, fmt.Errorf("desired node %s: pod %s is not of the current revision %s", node, model.PodString(pods[0], s.Now), p.Hash))
-		case !d.ShouldRun && !d.ShouldContinueRunning && len(pods) > 0:
+		case !d.ShouldRun() && !d.ShouldContinueRunning() && len(pods) > 0:
 			errs = append(errs, fmt.Errorf("node %s keeps pods %s where the DaemonSet may not run: %s", node, podNames(pods), d))
-		case !d.ShouldRun && len(pods) > 1:
+		case !d.ShouldRun() && len(pods) > 1:
 			errs = append(errs, fmt.Errorf("node %s keeps pods %s where the DaemonSet should not run: %s", node, podNames(pods), d))
-		case !d.ShouldRun && len(pods) == 1 && rolling && !v.isNew(pods[0]) && v.maxSurge+v.maxUnavailable > 0:
+		case !d.ShouldRun() && len(pods) == 1 && rolling && !v.isNew(pods[0]) && v.maxSurge+v.maxUnavailable > 0:
 			errs = append(errs, fmt.Errorf("node %s keeps old pod %s where the DaemonSet should not run: %s", node, pods[0].Name, d))
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/dsplan/dsplan/internal/fixture"
+	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
 )
 
@@ -41,6 +42,9 @@ func TestParityWithKubeControllerManager(t *testing.T) {
 		agree++
 	}
 	t.Logf("%d of %d fixtures agree with kube-controller-manager v1.37.2", agree, len(cases))
+	if len(cases) == 0 || agree != len(cases) {
+		t.Errorf("%d of %d fixtures agree, want all (fixture.All loads every fixture of the manifest)", agree, len(cases))
+	}
 }
 
 // outcome is the part of a sync that varies as a whole across upstream's
@@ -196,7 +200,7 @@ func planClaimKeys(p plan.Plan) []string {
 	var out []string
 	for _, c := range p.Claims {
 		kind := "pod"
-		if c.Kind == plan.ClaimRevision {
+		if c.Kind == placement.ClaimRevision {
 			kind = "revision"
 		}
 		// The patch says whether it adopts or releases.

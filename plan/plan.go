@@ -1,19 +1,15 @@
 package plan
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/dsplan/dsplan/internal/claim"
-	"github.com/dsplan/dsplan/internal/labelmatch"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/revision"
 	"github.com/dsplan/dsplan/rollout"
@@ -58,55 +54,10 @@ type Options struct {
 	BurstReplicas int
 }
 
-// Reason says why a pod is created or deleted.
-type Reason string
-
-// Reasons for creates.
-const (
-	// CreateMissing: the node should run a daemon pod and has none.
-	CreateMissing Reason = "Missing"
-	// CreateSurgeUnavailable: rolling update with surge, next to an old pod
-	// that is not available.
-	CreateSurgeUnavailable Reason = Reason(rollout.SurgeUnavailable)
-	// CreateSurge: rolling update with surge, within maxSurge.
-	CreateSurge Reason = Reason(rollout.Surge)
-)
-
-// Reasons for deletes.
-const (
-	// DeleteFailed: the pod failed; it is recreated by a later sync.
-	DeleteFailed Reason = "Failed"
-	// DeleteSucceeded: the pod exited; daemon pods must keep running.
-	DeleteSucceeded Reason = "Succeeded"
-	// DeleteExcess: the node runs more daemon pods than allowed; the oldest
-	// (scheduled first, then creation time, then name) is kept.
-	DeleteExcess Reason = "Excess"
-	// DeleteSurgeOldNotReady: with surge, the old pod is not ready while a
-	// new pod exists on the node.
-	DeleteSurgeOldNotReady Reason = "SurgeOldNotReady"
-	// DeleteSurgeNewAvailable: with surge, the new pod on the node is
-	// available, so the old one goes.
-	DeleteSurgeNewAvailable Reason = "SurgeNewAvailable"
-	// DeleteNodeIneligible: the node no longer matches nodeName, the node
-	// selector or the required node affinity.
-	DeleteNodeIneligible Reason = "NodeIneligible"
-	// DeleteEvicted: the node has a NoExecute taint the pod does not tolerate.
-	DeleteEvicted Reason = "Evicted"
-	// DeleteNodeGone: an unscheduled pod targets a node that does not exist;
-	// the pod garbage collector never deletes those.
-	DeleteNodeGone Reason = "NodeGone"
-	// The rolling update's reasons, see package rollout.
-	DeleteReplaceUnavailable Reason = Reason(rollout.ReplaceUnavailable)
-	DeleteReplace            Reason = Reason(rollout.Replace)
-	DeleteSurgeReplaced      Reason = Reason(rollout.SurgeReplaced)
-	DeleteSurgeIneligible    Reason = Reason(rollout.SurgeIneligible)
-	DeleteSurgeSunset        Reason = Reason(rollout.SurgeSunset)
-)
-
 // Create is a pod to create.
 type Create struct {
 	Node   string
-	Reason Reason
+	Reason rollout.CreateReason
 	// Pod is the full pod kube-controller-manager creates: the template with
 	// the daemon tolerations, revision labels, node affinity pinned to Node,
 	// owner reference, namespace and generateName.
@@ -115,9 +66,10 @@ type Create struct {
 
 // Delete is a pod to delete.
 type Delete struct {
-	Pod    string
+	Pod string
+	// Node is the node the pod targets.
 	Node   string
-	Reason Reason
+	Reason rollout.DeleteReason
 }
 
 // Revisions are the ControllerRevision writes of the plan.
@@ -128,39 +80,22 @@ type Revisions struct {
 	Delete []string
 }
 
-// ClaimKind names the kind of object a claim patch applies to.
-type ClaimKind string
-
-// Claim kinds.
-const (
-	ClaimPod      ClaimKind = "Pod"
-	ClaimRevision ClaimKind = "ControllerRevision"
-)
-
-// Claim is an ownership change: adopting an orphan that matches the
-// selector, or releasing an owned object that no longer matches.
-type Claim struct {
-	Kind ClaimKind
-	Name string
-	// Adopt is true for an adoption, false for a release.
-	Adopt bool
-	// Patch is the exact strategic merge patch body kube-controller-manager
-	// sends.
-	Patch string
-}
-
 // Plan is what one kube-controller-manager sync of the DaemonSet does. The
-// zero Plan does nothing. Every slice is sorted: creates by node, deletes
-// and patches by pod name, claims by kind and name.
+// zero Plan does nothing; [Plan.Writes] says whether a plan writes
+// anything. Every slice is sorted: creates by node, deletes and patches by
+// pod name, claims by kind and name ([placement.SortClaims]).
 type Plan struct {
 	// Hash is the controller-revision-hash of the current revision, "" when
 	// the sync stopped before finding it.
-	Hash       string
-	Creates    []Create
-	Deletes    []Delete
+	Hash    string
+	Creates []Create
+	Deletes []Delete
+	// PodPatches relabel pods when duplicate current revisions are merged
+	// (revision.History.Relabel).
 	PodPatches []revision.PodPatch
-	Claims     []Claim
-	Revisions  Revisions
+	// Claims adopt and release ControllerRevisions and pods.
+	Claims    []placement.Claim
+	Revisions Revisions
 	// Status is the DaemonSet status after the sync; StatusChanged says
 	// whether kube-controller-manager writes it.
 	Status        appsv1.DaemonSetStatus
@@ -175,47 +110,52 @@ type Plan struct {
 	Err error
 }
 
-// IsZero reports whether the plan does nothing.
-func (p *Plan) IsZero() bool {
-	return p.Hash == "" && len(p.Creates) == 0 && len(p.Deletes) == 0 && len(p.PodPatches) == 0 &&
-		len(p.Claims) == 0 && len(p.Revisions.Create) == 0 && len(p.Revisions.Update) == 0 &&
-		len(p.Revisions.Delete) == 0 && !p.StatusChanged && p.RequeueAfter == 0 && len(p.Warnings) == 0 &&
-		p.Err == nil
+// Writes reports whether carrying out the plan writes anything to the API
+// server: a pod create, delete or patch, a claim, a ControllerRevision
+// write or the status. A converged DaemonSet's plan writes nothing (its
+// Hash, Status and RequeueAfter may still be set: they are not writes).
+func (p *Plan) Writes() bool {
+	return len(p.Creates) > 0 || len(p.Deletes) > 0 || len(p.PodPatches) > 0 || len(p.Claims) > 0 ||
+		len(p.Revisions.Create) > 0 || len(p.Revisions.Update) > 0 || len(p.Revisions.Delete) > 0 || p.StatusChanged
 }
 
-// Errors of New that are not kube-controller-manager's.
-var (
-	ErrNoDaemonSet = errors.New("snapshot has no DaemonSet")
-)
-
 // New plans one sync of s.DaemonSet over the snapshot, as
-// kube-controller-manager v1.37.2's syncDaemonSet does:
+// kube-controller-manager v1.37.2's syncDaemonSet does, in this order:
 //
 //  1. a DaemonSet selecting everything or being deleted gets nothing, not
 //     even a status update;
-//  2. the revision history is reconciled (package revision) and gives the
+//  2. the revision history is reconciled (revision.Reconcile) and gives the
 //     current hash; a hash collision ends the sync with Err;
-//  3. with PendingExpectations only the status is refreshed;
-//  4. the manage pass creates missing pods and deletes failed, succeeded,
+//  3. the pods are claimed and grouped by node (placement.Group);
+//  4. with PendingExpectations only the status is refreshed;
+//  5. the manage pass creates missing pods and deletes failed, succeeded,
 //     excess and misplaced pods, and unscheduled pods of vanished nodes;
-//  5. only when the manage pass has nothing to do, the rolling update runs
-//     (package rollout);
-//  6. old revisions beyond revisionHistoryLimit are deleted, unless a
+//  6. only when the manage pass has nothing to do, the rolling update runs
+//     (rollout.Update);
+//  7. creates and deletes beyond the burst limit are left to later syncs;
+//  8. old revisions beyond revisionHistoryLimit are deleted, unless a
 //     step before failed;
-//  7. the status is computed (package status).
+//  9. the status is computed (status.Compute).
 //
 // New never mutates s and never panics; the result does not depend on the
-// order of s's lists.
+// order of s's lists. A nil s.DaemonSet gives a Plan whose Err is
+// placement.ErrNoDaemonSet.
 func New(s Snapshot, opts Options) Plan {
 	return newPlan(s, opts, nil)
 }
 
-// newPlan is New; cluster, when not nil, holds s.Nodes prepared (see
-// Cluster).
-func newPlan(s Snapshot, opts Options, cluster *Cluster) Plan {
+// grouperPool recycles Group's working memory between plans: at 100,000
+// nodes it is about 10 MB, and allocating that afresh for every plan (page
+// faults, then the garbage collector's work) cost more than the planning
+// itself. A Grouper holds nothing between plans that a result could
+// depend on (it is reset before it is put back).
+var grouperPool = sync.Pool{New: func() any { return new(placement.Grouper) }}
+
+// newPlan is New; set, when not nil, holds s.Nodes prepared (see Cluster).
+func newPlan(s Snapshot, opts Options, set *placement.NodeSet) Plan {
 	ds := s.DaemonSet
 	if ds == nil {
-		return Plan{Err: ErrNoDaemonSet}
+		return Plan{Err: placement.ErrNoDaemonSet}
 	}
 	p := Plan{Status: ds.Status}
 	// Empty and nil lists are the same here: kube-controller-manager receives
@@ -228,21 +168,21 @@ func newPlan(s Snapshot, opts Options, cluster *Cluster) Plan {
 	if ds.DeletionTimestamp != nil {
 		return p
 	}
-	selector, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
+
+	// History: the current revision and its hash.
+	eval := placement.New(ds, opts.Placement)
+	selector, err := eval.Selector()
 	if err != nil {
 		p.Err = fmt.Errorf("failed to construct revisions of DaemonSet: %w", err)
 		return p
 	}
-
-	hist, err := revision.Reconcile(ds, s.Revisions, nil)
+	hist, err := revision.Reconcile(ds, selector, s.Revisions)
 	if err == nil {
 		err = hist.Err()
 	}
 	p.Hash = hist.Hash
 	p.Revisions = Revisions{Create: hist.Create, Update: hist.Update, Delete: hist.Delete}
-	for _, c := range hist.Claims {
-		p.Claims = append(p.Claims, Claim{Kind: ClaimRevision, Name: c.Name, Adopt: c.Type == revision.Adopt, Patch: c.Patch})
-	}
+	p.Claims = hist.Claims
 	if err != nil {
 		p.Err = fmt.Errorf("failed to construct revisions of DaemonSet: %w", err)
 		if hist.Collision {
@@ -252,52 +192,44 @@ func newPlan(s Snapshot, opts Options, cluster *Cluster) Plan {
 		return p
 	}
 
-	// Every node and pod is read once, here, with what the later passes
-	// need of them; see group.
-	eval := placement.New(ds, opts.Placement)
-	sel := compileSelector(selector)
-	classifier := placement.NewPodClassifier(ds, p.Hash, s.Now)
-	sc := scratchPool.Get().(*scratch)
-	g := group(sc, ds, eval, &sel, &classifier, s.Nodes, cluster, s.Pods)
-	defer sc.release(g)
-	if len(hist.Delete) > 0 {
-		// Reconcile deletes revisions only when several match the
-		// template, and then relabels the claimed pods, which it now gets.
-		// The hash and the revision writes do not depend on the pods.
-		hist, _ = revision.Reconcile(ds, s.Revisions, g.claimed)
-	}
-	p.PodPatches = hist.PodPatches
-	if ds.Namespace == "" || ds.Name == "" || ds.UID == "" {
-		p.Err = fmt.Errorf("couldn't get node to daemon pod mapping for daemon set %q: DaemonSet has no namespace, name or uid", ds.Name)
+	// Claims and grouping: every node and pod is read once, here.
+	gr := grouperPool.Get().(*placement.Grouper)
+	defer func() {
+		gr.Reset()
+		grouperPool.Put(gr)
+	}()
+	g, err := gr.Group(placement.GroupInput{Evaluator: eval, Hash: p.Hash, Now: s.Now, Nodes: s.Nodes, NodeSet: set, Pods: s.Pods})
+	if err != nil {
+		p.Err = fmt.Errorf("couldn't get node to daemon pod mapping for daemon set %q: %w", ds.Name, err)
 		return p
 	}
-	for _, c := range g.patches {
-		p.Claims = append(p.Claims, Claim{Kind: ClaimPod, Name: c.Name, Adopt: c.Type == claim.Adopt, Patch: c.Patch})
+	p.PodPatches = hist.Relabel(g.ClaimedPods())
+	p.Claims = append(p.Claims, g.Claims()...)
+	placement.SortClaims(p.Claims)
+	p.Warnings = append(p.Warnings, eval.Warnings()...)
+	for _, w := range g.Warnings() {
+		w.Field = "Snapshot." + w.Field
+		p.Warnings = append(p.Warnings, w)
 	}
 
-	p.Warnings = append(p.Warnings, eval.Warnings()...)
-	if g.nilNodes > 0 {
-		p.Warnings = append(p.Warnings, placement.Warning{Field: "Snapshot.Nodes", Message: fmt.Sprintf("%d nil entries ignored", g.nilNodes)})
-	}
-	if g.nilPods > 0 {
-		p.Warnings = append(p.Warnings, placement.Warning{Field: "Snapshot.Pods", Message: fmt.Sprintf("%d nil entries ignored", g.nilPods)})
-	}
-	processed := !s.PendingExpectations
-	if processed {
-		p.manageAndUpdate(ds, eval, &g, &s, opts)
+	// Manage, or the rolling update, and the history's cleanup.
+	if !s.PendingExpectations {
+		p.manageAndUpdate(ds, g, &s, opts)
 		if p.Err == nil {
 			if ds.Spec.RevisionHistoryLimit == nil {
 				p.Warnings = append(p.Warnings, placement.Warning{Field: "spec.revisionHistoryLimit",
 					Message: "unset: kube-controller-manager would crash cleaning up history; keeping 10 revisions, the API server's default"})
 			}
-			p.Revisions.Delete = append(p.Revisions.Delete, revision.Cleanup(ds, hist.Old, g.history)...)
+			p.Revisions.Delete = append(p.Revisions.Delete, revision.Cleanup(ds, hist.Old, g.TargetingPods())...)
 			slices.Sort(p.Revisions.Delete)
 		}
 	}
-	p.Status = status.Compute(ds, p.Hash, g.nodes, s.Now, status.Options{StatusOnly: !processed})
-	p.StatusChanged = status.NeedsUpdate(ds, p.Status)
-	if d := status.RequeueAfter(ds, p.Status); d > 0 {
-		p.requeue(d)
+
+	// Status.
+	st := status.Compute(ds, g, status.Options{StatusOnly: s.PendingExpectations})
+	p.Status, p.StatusChanged = st.Status, st.Changed
+	if st.RequeueAfter > 0 {
+		p.requeue(st.RequeueAfter)
 	}
 	p.Warnings = sortWarnings(p.Warnings)
 	return p
@@ -307,33 +239,6 @@ func (p *Plan) requeue(d time.Duration) {
 	if p.RequeueAfter == 0 || d < p.RequeueAfter {
 		p.RequeueAfter = d
 	}
-}
-
-// podSelector is a labels.Selector compiled for matching many pods: the
-// same result as its Matches (see package labelmatch).
-type podSelector struct {
-	nothing bool // matches no labels (labels.Nothing)
-	reqs    []labelmatch.Requirement
-}
-
-func compileSelector(selector labels.Selector) podSelector {
-	reqs, selectable := selector.Requirements()
-	if !selectable {
-		return podSelector{nothing: true}
-	}
-	s := podSelector{reqs: make([]labelmatch.Requirement, len(reqs))}
-	for i := range reqs {
-		s.reqs[i] = labelmatch.Compile(&reqs[i])
-	}
-	return s
-}
-
-// matchesPod reports whether the selector matches the pod's labels.
-func (s *podSelector) matchesPod(pod *corev1.Pod) bool { return s.matches(pod.Labels) }
-
-// matches has the semantics of labels.Selector.Matches(labels.Set(l)).
-func (s *podSelector) matches(l map[string]string) bool {
-	return !s.nothing && labelmatch.Matches(s.reqs, l)
 }
 
 // sortWarnings sorts ws by field and message and drops repeats.

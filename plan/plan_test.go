@@ -403,7 +403,7 @@ func TestNewSyncPaths(t *testing.T) {
 				s.Pods = []*corev1.Pod{orphan}
 			},
 			check: func(t *testing.T, p plan.Plan) {
-				if len(p.Claims) != 1 || !p.Claims[0].Adopt || p.Claims[0].Name != "orphan" || p.Claims[0].Kind != plan.ClaimPod {
+				if len(p.Claims) != 1 || p.Claims[0].Type != placement.Adopt || p.Claims[0].Name != "orphan" || p.Claims[0].Kind != placement.ClaimPod {
 					t.Errorf("Claims = %+v, want adoption of orphan", p.Claims)
 				}
 				if diff := cmp.Diff([]string{"create node-0001 (Missing)"}, actions(p)); diff != "" {
@@ -419,7 +419,7 @@ func TestNewSyncPaths(t *testing.T) {
 				s.Pods = []*corev1.Pod{stray, dstest.Pod(s.DaemonSet, "b", "node-0001", hash)}
 			},
 			check: func(t *testing.T, p plan.Plan) {
-				if len(p.Claims) != 1 || p.Claims[0].Adopt || p.Claims[0].Name != "stray" {
+				if len(p.Claims) != 1 || p.Claims[0].Type == placement.Adopt || p.Claims[0].Name != "stray" {
 					t.Errorf("Claims = %+v, want release of stray", p.Claims)
 				}
 				if diff := cmp.Diff([]string{"create node-0000 (Missing)"}, actions(p)); diff != "" {
@@ -490,19 +490,34 @@ func TestNewSyncPaths(t *testing.T) {
 
 func TestNewNilDaemonSet(t *testing.T) {
 	p := plan.New(plan.Snapshot{}, plan.Options{})
-	if !errors.Is(p.Err, plan.ErrNoDaemonSet) {
+	if !errors.Is(p.Err, placement.ErrNoDaemonSet) {
 		t.Errorf("New(empty).Err = %v, want ErrNoDaemonSet", p.Err)
 	}
 }
 
-func TestZeroPlanIsZero(t *testing.T) {
-	var p plan.Plan
-	if !p.IsZero() {
-		t.Error("Plan{}.IsZero() = false, want true")
-	}
-	p.Deletes = []plan.Delete{{Pod: "a"}}
-	if p.IsZero() {
-		t.Error("IsZero() = true for a plan with a delete")
+func TestWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    plan.Plan
+		want bool
+	}{
+		{name: "zero", p: plan.Plan{}},
+		{name: "hash, status and requeue are not writes", p: plan.Plan{Hash: "h", Status: appsv1.DaemonSetStatus{NumberReady: 3}, RequeueAfter: time.Second,
+			Warnings: []placement.Warning{{Message: "w"}}}},
+		{name: "create", p: plan.Plan{Creates: []plan.Create{{Node: "n"}}}, want: true},
+		{name: "delete", p: plan.Plan{Deletes: []plan.Delete{{Pod: "a"}}}, want: true},
+		{name: "pod patch", p: plan.Plan{PodPatches: []revision.PodPatch{{Pod: "a"}}}, want: true},
+		{name: "claim", p: plan.Plan{Claims: []placement.Claim{{Name: "a"}}}, want: true},
+		{name: "revision create", p: plan.Plan{Revisions: plan.Revisions{Create: []*appsv1.ControllerRevision{{}}}}, want: true},
+		{name: "revision update", p: plan.Plan{Revisions: plan.Revisions{Update: []*appsv1.ControllerRevision{{}}}}, want: true},
+		{name: "revision delete", p: plan.Plan{Revisions: plan.Revisions{Delete: []string{"r"}}}, want: true},
+		{name: "status", p: plan.Plan{StatusChanged: true}, want: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.Writes(); got != tc.want {
+				t.Errorf("Writes() = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

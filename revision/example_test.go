@@ -2,6 +2,7 @@ package revision_test
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -103,7 +104,7 @@ func ExampleReconcile() {
 		pod("agent-c", "node-3", v2.Labels[revision.LabelKey]),
 	}
 
-	h, err := revision.Reconcile(ds, []*appsv1.ControllerRevision{copyOfV2, v1, v2}, pods)
+	h, err := revision.Reconcile(ds, nil, []*appsv1.ControllerRevision{copyOfV2, v1, v2})
 	if err != nil {
 		panic(err)
 	}
@@ -114,7 +115,7 @@ func ExampleReconcile() {
 	fmt.Println("delete:", h.Delete)
 	// KCM relabels every pod that does not carry the kept hash, even pods
 	// of older templates.
-	for _, p := range h.PodPatches {
+	for _, p := range h.Relabel(slices.Values(pods)) {
 		fmt.Println("patch pod:", p.Pod, p.Patch)
 	}
 	// Output:
@@ -136,7 +137,7 @@ func ExampleCleanup() {
 	}
 	// A pod still runs agent:1.0: its revision stays.
 	pods := []*corev1.Pod{pod("agent-a", "node-1", revision.Hash(&daemonSet("agent:1.0").Spec.Template, nil))}
-	fmt.Println(revision.Cleanup(ds, old, pods))
+	fmt.Println(revision.Cleanup(ds, old, slices.Values(pods)))
 	// Output:
 	// [agent-56c7b97ffd agent-6957957c87]
 }
@@ -226,7 +227,7 @@ func Example_historyThenUndo() {
 	var revisions []*appsv1.ControllerRevision
 	// sync applies Reconcile's writes to the cluster state, as KCM would.
 	sync := func(ds *appsv1.DaemonSet) {
-		h, err := revision.Reconcile(ds, revisions, nil)
+		h, err := revision.Reconcile(ds, nil, revisions)
 		if err != nil {
 			panic(err)
 		}
@@ -299,7 +300,7 @@ func ExampleHistory_Err() {
 	squatter := mustNew(daemonSet("agent:1.0"), 1)
 	squatter.Name = "agent-" + revision.Hash(&ds.Spec.Template, nil)
 
-	h, err := revision.Reconcile(ds, []*appsv1.ControllerRevision{squatter}, nil)
+	h, err := revision.Reconcile(ds, nil, []*appsv1.ControllerRevision{squatter})
 	if err != nil {
 		panic(err)
 	}
@@ -308,7 +309,7 @@ func ExampleHistory_Err() {
 
 	// With the bumped collision count the hash, and so the name, changes.
 	ds.Status.CollisionCount = h.CollisionCount
-	h, err = revision.Reconcile(ds, []*appsv1.ControllerRevision{squatter}, nil)
+	h, err = revision.Reconcile(ds, nil, []*appsv1.ControllerRevision{squatter})
 	if err != nil {
 		panic(err)
 	}

@@ -79,7 +79,7 @@ func TestRolloutHistoryErrors(t *testing.T) {
 		ds      *appsv1.DaemonSet
 		wantErr string
 	}{
-		{name: "nil DaemonSet", wantErr: "revision: nil DaemonSet"},
+		{name: "nil DaemonSet", wantErr: "revision: no DaemonSet"},
 		{name: "selector does not parse", ds: bad, wantErr: `failed to create selector for DaemonSet fluentd: "Bogus" is not a valid label selector operator`},
 	}
 	for _, tc := range tests {
@@ -316,7 +316,7 @@ func TestRestartErrors(t *testing.T) {
 		ds      *appsv1.DaemonSet
 		wantErr string
 	}{
-		{name: "nil DaemonSet", wantErr: "revision: nil DaemonSet"},
+		{name: "nil DaemonSet", wantErr: "revision: no DaemonSet"},
 		{name: "same second", ds: same, wantErr: "failed to create patch for fluentd: if restart has already been triggered within the past second, please wait before attempting to trigger another"},
 	}
 	for _, tc := range tests {

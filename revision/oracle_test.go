@@ -21,7 +21,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/dsplan/dsplan/internal/apidefault"
-	"github.com/dsplan/dsplan/internal/claim"
+	"github.com/dsplan/dsplan/placement"
 )
 
 // snapshot is one oracle input: a DaemonSet with its pods and revisions
@@ -139,7 +139,7 @@ func claimedPods(t *testing.T, ds *appsv1.DaemonSet, pods []*corev1.Pod) []*core
 		}
 		candidates = append(candidates, p)
 	}
-	claimed, _ := claim.Objects(ds, candidates, func(p *corev1.Pod) bool { return selector.Matches(labels.Set(p.Labels)) })
+	claimed, _ := placement.ClaimObjects(ds, placement.ClaimPod, candidates, func(p *corev1.Pod) bool { return selector.Matches(labels.Set(p.Labels)) })
 	return claimed
 }
 
@@ -241,7 +241,7 @@ func TestOracleParity(t *testing.T) {
 				return
 			}
 			pods := claimedPods(t, ds, s.pods)
-			h, err := Reconcile(ds, s.revisions, pods)
+			h, err := Reconcile(ds, nil, s.revisions)
 			if fx.Panic != "" {
 				// The one upstream panic on this path: a nil label map.
 				if fx.Panic != "assignment to entry in nil map" || !errors.Is(err, ErrNoLabels) {
@@ -263,7 +263,7 @@ func TestOracleParity(t *testing.T) {
 				want = fx.Variants[i]
 			}
 			before := t.Failed()
-			compareOutcome(t, ds, h, Cleanup(ds, h.Old, pods), want)
+			compareOutcome(t, ds, h, h.Relabel(slices.Values(pods)), Cleanup(ds, h.Old, slices.Values(pods)), want)
 			if !t.Failed() && !before {
 				agreed++
 			}
@@ -274,7 +274,7 @@ func TestOracleParity(t *testing.T) {
 		agreed+early+panicked, len(files), agreed, varied, early, panicked)
 }
 
-func compareOutcome(t *testing.T, ds *appsv1.DaemonSet, h History, cleanup []string, want oracleOutcome) {
+func compareOutcome(t *testing.T, ds *appsv1.DaemonSet, h History, relabels []PodPatch, cleanup []string, want oracleOutcome) {
 	t.Helper()
 	if h.Hash != want.Hash {
 		t.Errorf("Hash = %q, want %q", h.Hash, want.Hash)
@@ -385,7 +385,7 @@ func compareOutcome(t *testing.T, ds *appsv1.DaemonSet, h History, cleanup []str
 	for _, p := range want.PodPatches {
 		wantPP = append(wantPP, podPatch{p.Pod, p.Labels})
 	}
-	for _, p := range h.PodPatches {
+	for _, p := range relabels {
 		gotPP = append(gotPP, podPatch{p.Pod, p.Labels})
 		if diff := cmp.Diff(map[string]any{"metadata": map[string]any{"labels": map[string]any{LabelKey: p.Labels[LabelKey]}}}, generic(t, []byte(p.Patch))); diff != "" {
 			t.Errorf("PodPatch %s body (-want +got):\n%s", p.Pod, diff)

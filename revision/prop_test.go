@@ -13,6 +13,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/dsplan/dsplan/internal/target"
+	"github.com/dsplan/dsplan/placement"
 )
 
 // propImages are the templates generated DaemonSets and revisions use; few
@@ -124,12 +125,12 @@ func shuffled(t *rapid.T, in input) input {
 func checkReconcile(t *rapid.T) {
 	in := genInput(t)
 	before := in.deepCopy()
-	h, err := Reconcile(in.ds, in.revisions, in.pods)
+	h, err := Reconcile(in.ds, nil, in.revisions)
 	if diff := cmp.Diff(before, in, cmp.AllowUnexported(input{})); diff != "" {
 		t.Fatalf("Reconcile modified its input (-before +after):\n%s", diff)
 	}
 	other := shuffled(t, in)
-	h2, err2 := Reconcile(other.ds, other.revisions, other.pods)
+	h2, err2 := Reconcile(other.ds, nil, other.revisions)
 	if (err == nil) != (err2 == nil) {
 		t.Fatalf("Reconcile error depends on order: %v vs %v", err, err2)
 	}
@@ -138,6 +139,15 @@ func checkReconcile(t *rapid.T) {
 	}
 	if diff := cmp.Diff(h, h2); diff != "" {
 		t.Fatalf("Reconcile depends on input order (-first +shuffled):\n%s", diff)
+	}
+	relabels := h.Relabel(slices.Values(in.pods))
+	if diff := cmp.Diff(relabels, h.Relabel(slices.Values(other.pods))); diff != "" {
+		t.Fatalf("Relabel depends on pod order (-first +shuffled):\n%s", diff)
+	}
+	for _, p := range relabels {
+		if len(h.Delete) == 0 || p.Labels[LabelKey] != h.Hash {
+			t.Fatalf("relabel %+v with duplicates %v, hash %q", p, h.Delete, h.Hash)
+		}
 	}
 
 	if h.Collision {
@@ -161,8 +171,8 @@ func checkReconcile(t *rapid.T) {
 		}
 	}
 	if len(h.Create) > 1 || !slices.IsSortedFunc(h.Old, byRevisionThenName) || !slices.IsSorted(h.Delete) ||
-		!slices.IsSortedFunc(h.PodPatches, func(a, b PodPatch) int { return compareStrings(a.Pod, b.Pod) }) ||
-		!slices.IsSortedFunc(h.Claims, func(a, b Claim) int { return compareStrings(a.Name, b.Name) }) ||
+		!slices.IsSortedFunc(relabels, func(a, b PodPatch) int { return compareStrings(a.Pod, b.Pod) }) ||
+		!slices.IsSortedFunc(h.Claims, func(a, b placement.Claim) int { return compareStrings(a.Name, b.Name) }) ||
 		!slices.IsSortedFunc(h.Update, func(a, b *appsv1.ControllerRevision) int { return compareStrings(a.Name, b.Name) }) {
 		t.Fatalf("History not sorted: %+v", h)
 	}
@@ -177,14 +187,14 @@ func checkReconcile(t *rapid.T) {
 	for i, r := range h.Old {
 		oldBefore[i] = r.DeepCopy()
 	}
-	deleted := Cleanup(in.ds, h.Old, in.pods)
+	deleted := Cleanup(in.ds, h.Old, slices.Values(in.pods))
 	if diff := cmp.Diff(before, in, cmp.AllowUnexported(input{})); diff != "" {
 		t.Fatalf("Cleanup modified its input (-before +after):\n%s", diff)
 	}
 	if diff := cmp.Diff(oldBefore, h.Old, cmpEmpty); diff != "" {
 		t.Fatalf("Cleanup modified old (-before +after):\n%s", diff)
 	}
-	if again := Cleanup(in.ds, rapid.Permutation(h.Old).Draw(t, "oldOrder"), other.pods); !slices.Equal(deleted, again) {
+	if again := Cleanup(in.ds, rapid.Permutation(h.Old).Draw(t, "oldOrder"), slices.Values(other.pods)); !slices.Equal(deleted, again) {
 		t.Fatalf("Cleanup depends on order: %v vs %v", deleted, again)
 	}
 	limit := DefaultHistoryLimit

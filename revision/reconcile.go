@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,9 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/dsplan/dsplan/internal/claim"
-
 	"github.com/dsplan/dsplan/internal/target"
+	"github.com/dsplan/dsplan/placement"
 )
 
 // DefaultHistoryLimit is the revisionHistoryLimit the API server gives a
@@ -29,27 +29,6 @@ const DefaultHistoryLimit = 10
 // becomes nil). Such a revision can only be controlled when the selector
 // matches an empty label set (for example a lone DoesNotExist expression).
 var ErrNoLabels = errors.New("controlled ControllerRevision has no labels (kube-controller-manager v1.37.2 panics on it)")
-
-// ClaimType says whether a [Claim] adopts or releases a revision.
-type ClaimType string
-
-const (
-	// Adopt makes the DaemonSet the controller of an orphan revision that
-	// matches its selector.
-	Adopt ClaimType = "adopt"
-	// Release removes the DaemonSet's controller reference from a revision
-	// that no longer matches its selector.
-	Release ClaimType = "release"
-)
-
-// Claim is one ownership change kube-controller-manager's
-// ControllerRevisionControllerRefManager sends: the revision's name, the kind
-// of change and the exact strategic merge patch body.
-type Claim struct {
-	Name  string
-	Type  ClaimType
-	Patch string
-}
 
 // PodPatch is one pod relabelling of the de-duplication of equal current
 // revisions: kube-controller-manager sends Patch, a JSON merge patch that sets
@@ -90,10 +69,9 @@ type History struct {
 	Update []*appsv1.ControllerRevision
 	// Delete names the duplicate current revisions to delete, sorted.
 	Delete []string
-	// PodPatches relabels pods to the kept duplicate, sorted by pod name.
-	PodPatches []PodPatch
-	// Claims are the adopt and release patches, sorted by name.
-	Claims []Claim
+	// Claims are the adopt and release patches of revisions, sorted by
+	// name.
+	Claims []placement.Claim
 	// Collision is set when the name <ds>-<hash> is held by a revision with
 	// other data. KCM then writes CollisionCount to status.collisionCount and
 	// the sync fails with [History.Err]; nothing after the revisions runs.
@@ -122,10 +100,12 @@ func (h History) Err() error {
 
 // Reconcile mirrors kube-controller-manager v1.37.2's constructHistory for ds
 // (pkg/controller/daemon/update.go, with controlledHistories,
-// dedupCurHistories and snapshot). revisions are the ControllerRevisions of
-// the cluster (others than ds's namespace are ignored, as by KCM's
-// namespaced lister); claimedPods are ds's pods after pod claiming (what
-// KCM's getDaemonPods returns), only used to relabel pods in step 5.
+// dedupCurHistories and snapshot). selector is ds's spec.selector parsed
+// (see placement.Evaluator.Selector); nil parses it here. revisions are
+// the ControllerRevisions of the cluster (others than ds's namespace are
+// ignored, as by KCM's namespaced lister). The pod relabels of step 5
+// depend on ds's claimed pods, which the history does not: see
+// [History.Relabel].
 //
 // Steps:
 //  1. Claim: revisions controlled by ds that match its selector are kept;
@@ -145,13 +125,12 @@ func (h History) Err() error {
 //     control). Held by other data: collision (see [History]).
 //  5. Current revisions: the one with the highest Revision is kept (ties: the
 //     greatest name, which is what KCM keeps when its lister lists by name;
-//     its real lister order is random). With more than one, every claimed
-//     pod whose [LabelKey] differs from the kept one's is relabelled, pods
-//     of older templates included (they then look up to date: KCM does
-//     this), and the other current revisions are deleted. The kept revision
-//     is renumbered to next if its number is lower.
+//     its real lister order is random). With more than one, the claimed
+//     pods are relabelled to the kept one ([History.Relabel]) and the other
+//     current revisions are deleted. The kept revision is renumbered to
+//     next if its number is lower.
 //
-// The result does not depend on the order of revisions or pods, and shares
+// The result does not depend on the order of revisions, and shares
 // no memory with the inputs, which are not modified (its fields may share
 // objects with each other: an updated revision is also Current or in Old).
 // Each Update holds what KCM sends: the revision as listed plus the change,
@@ -162,13 +141,15 @@ func (h History) Err() error {
 // revisions with the same name, [ErrNoLabels]. A DaemonSet being deleted or
 // with an empty selector never reaches constructHistory in KCM; Reconcile
 // does not check for it.
-func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, claimedPods []*corev1.Pod) (History, error) {
+func Reconcile(ds *appsv1.DaemonSet, selector labels.Selector, revisions []*appsv1.ControllerRevision) (History, error) {
 	if ds == nil {
 		return History{}, errNilDaemonSet
 	}
-	selector, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-	if err != nil {
-		return History{}, err
+	if selector == nil {
+		var err error
+		if selector, err = metav1.LabelSelectorAsSelector(ds.Spec.Selector); err != nil {
+			return History{}, err
+		}
 	}
 	patch, err := Patch(ds)
 	if err != nil {
@@ -190,14 +171,14 @@ func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, cla
 	}
 
 	var h History
-	claimed, patches := claim.Objects(ds, inNamespace, func(r *appsv1.ControllerRevision) bool {
+	claimed, claims := placement.ClaimObjects(ds, placement.ClaimRevision, inNamespace, func(r *appsv1.ControllerRevision) bool {
 		return selector.Matches(labels.Set(r.Labels))
 	})
+	h.Claims = claims
 	released := make(map[string]bool)
-	for _, p := range patches {
-		h.Claims = append(h.Claims, Claim{Name: p.Name, Type: ClaimType(p.Type), Patch: p.Patch})
-		if p.Type == claim.Release {
-			released[p.Name] = true
+	for _, c := range claims {
+		if c.Type == placement.Release {
+			released[c.Name] = true
 		}
 	}
 
@@ -258,13 +239,6 @@ func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, cla
 			}
 		}
 		if len(current) > 1 {
-			want := keep.Labels[LabelKey]
-			for _, pod := range claimedPods {
-				if pod == nil || pod.Labels[LabelKey] == want {
-					continue
-				}
-				h.PodPatches = append(h.PodPatches, newPodPatch(pod.Name, want))
-			}
 			for _, r := range current {
 				if r != keep {
 					h.Delete = append(h.Delete, r.Name)
@@ -309,8 +283,30 @@ func Reconcile(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, cla
 		return cmp.Compare(a.Revision, b.Revision)
 	})
 	slices.Sort(h.Delete)
-	slices.SortStableFunc(h.PodPatches, func(a, b PodPatch) int { return cmp.Compare(a.Pod, b.Pod) })
 	return h, nil
+}
+
+// Relabel returns the pod relabels of dedupCurHistories: when several
+// current revisions were found (Delete names the duplicates), every pod
+// whose [LabelKey] differs from Hash is relabelled to Hash, pods of older
+// templates included (they then look up to date: kube-controller-manager
+// does this); otherwise none. pods are the DaemonSet's claimed pods (what
+// kube-controller-manager's getDaemonPods returns, for example
+// placement.Grouping.ClaimedPods); nil pods are skipped. The result is
+// sorted by pod name.
+func (h History) Relabel(pods iter.Seq[*corev1.Pod]) []PodPatch {
+	if len(h.Delete) == 0 || pods == nil {
+		return nil
+	}
+	var out []PodPatch
+	for pod := range pods {
+		if pod == nil || pod.Labels[LabelKey] == h.Hash {
+			continue
+		}
+		out = append(out, newPodPatch(pod.Name, h.Hash))
+	}
+	slices.SortStableFunc(out, func(a, b PodPatch) int { return cmp.Compare(a.Pod, b.Pod) })
+	return out
 }
 
 // newPodPatch builds the relabel patch of dedupCurHistories: a JSON merge
@@ -330,8 +326,10 @@ func byRevisionThenName(a, b *appsv1.ControllerRevision) int {
 
 // Cleanup mirrors kube-controller-manager v1.37.2's cleanupHistory: it
 // returns the names of the old revisions to delete, in deletion order.
-// old is [History.Old]; pods are ds's claimed pods including deleted terminal
-// ones (KCM's getNodesToDaemonPods with includeDeletedTerminal).
+// old is [History.Old]; pods are ds's claimed pods with a target node,
+// including deleted terminal ones (KCM's getNodesToDaemonPods with
+// includeDeletedTerminal; placement.Grouping.TargetingPods), read only when
+// there are more old revisions than the limit.
 //
 // Rules:
 //  1. limit is *ds.Spec.RevisionHistoryLimit, or [DefaultHistoryLimit] when
@@ -346,7 +344,7 @@ func byRevisionThenName(a, b *appsv1.ControllerRevision) int {
 //     (KCM's sort is not stable; its order among equal numbers is random).
 //
 // nil entries are ignored. Inputs are not modified.
-func Cleanup(ds *appsv1.DaemonSet, old []*appsv1.ControllerRevision, pods []*corev1.Pod) []string {
+func Cleanup(ds *appsv1.DaemonSet, old []*appsv1.ControllerRevision, pods iter.Seq[*corev1.Pod]) []string {
 	limit := DefaultHistoryLimit
 	if ds != nil && ds.Spec.RevisionHistoryLimit != nil {
 		limit = int(*ds.Spec.RevisionHistoryLimit)
@@ -357,7 +355,10 @@ func Cleanup(ds *appsv1.DaemonSet, old []*appsv1.ControllerRevision, pods []*cor
 		return nil
 	}
 	live := make(map[string]bool)
-	for _, pod := range pods {
+	if pods == nil {
+		pods = func(func(*corev1.Pod) bool) {}
+	}
+	for pod := range pods {
 		if pod == nil {
 			continue
 		}

@@ -3,8 +3,10 @@ package revision
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/dsplan/dsplan/placement"
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -22,13 +24,13 @@ type summary struct {
 	Update         []string // "name@number label=value", in History order
 	Delete         []string
 	PodPatches     map[string]string // pod -> hash
-	Claims         map[string]ClaimType
+	Claims         map[string]placement.ClaimType
 	Collision      bool
 	CollisionCount *int32
 	Reused         bool
 }
 
-func summarize(h History) summary {
+func summarize(h History, pods []*corev1.Pod) summary {
 	s := summary{Hash: h.Hash, Delete: h.Delete, Collision: h.Collision, CollisionCount: h.CollisionCount, Reused: h.Reused}
 	if h.Current != nil {
 		s.Current, s.CurrentNumber = h.Current.Name, h.Current.Revision
@@ -42,7 +44,7 @@ func summarize(h History) summary {
 	for _, r := range h.Update {
 		s.Update = append(s.Update, fmt.Sprintf("%s@%d label=%s", r.Name, r.Revision, r.Labels[LabelKey]))
 	}
-	for _, p := range h.PodPatches {
+	for _, p := range h.Relabel(slices.Values(pods)) {
 		if s.PodPatches == nil {
 			s.PodPatches = map[string]string{}
 		}
@@ -50,7 +52,7 @@ func summarize(h History) summary {
 	}
 	for _, c := range h.Claims {
 		if s.Claims == nil {
-			s.Claims = map[string]ClaimType{}
+			s.Claims = map[string]placement.ClaimType{}
 		}
 		s.Claims[c.Name] = c.Type
 	}
@@ -154,13 +156,13 @@ func TestReconcile(t *testing.T) {
 		ds:        newDS("fluentd:v2"),
 		revisions: []*appsv1.ControllerRevision{orphaned(newRev(t, "fluentd:v1", 4))},
 		want: summary{Hash: v2, Current: "fluentd-" + v2, CurrentNumber: 5, Create: []string{"fluentd-" + v2},
-			Old: []string{"fluentd-" + v1}, Claims: map[string]ClaimType{"fluentd-" + v1: Adopt}},
+			Old: []string{"fluentd-" + v1}, Claims: map[string]placement.ClaimType{"fluentd-" + v1: placement.Adopt}},
 	}, {
 		name:      "owned revision no longer selected is released and ignored",
 		ds:        newDS("fluentd:v2"),
 		revisions: []*appsv1.ControllerRevision{relabel(newRev(t, "fluentd:v1", 4), "other")},
 		want: summary{Hash: v2, Current: "fluentd-" + v2, CurrentNumber: 1, Create: []string{"fluentd-" + v2},
-			Claims: map[string]ClaimType{"fluentd-" + v1: Release}},
+			Claims: map[string]placement.ClaimType{"fluentd-" + v1: placement.Release}},
 	}, {
 		name:      "revision of another owner is ignored",
 		ds:        newDS("fluentd:v2"),
@@ -186,7 +188,7 @@ func TestReconcile(t *testing.T) {
 		ds:        newDS("fluentd:v2"),
 		revisions: []*appsv1.ControllerRevision{relabel(newRev(t, "fluentd:v2", 3), "other")},
 		want: summary{Hash: v2, Current: "fluentd-" + v2, CurrentNumber: 3, Reused: true,
-			Claims: map[string]ClaimType{"fluentd-" + v2: Release}},
+			Claims: map[string]placement.ClaimType{"fluentd-" + v2: placement.Release}},
 	}, {
 		name:      "name held by other data: collision, count 1",
 		ds:        newDS("fluentd:v2"),
@@ -207,11 +209,11 @@ func TestReconcile(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := Reconcile(tc.ds, tc.revisions, tc.pods)
+			h, err := Reconcile(tc.ds, nil, tc.revisions)
 			if err != nil {
 				t.Fatalf("Reconcile: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, summarize(h), cmpEmpty); diff != "" {
+			if diff := cmp.Diff(tc.want, summarize(h, tc.pods), cmpEmpty); diff != "" {
 				t.Errorf("Reconcile (-want +got):\n%s", diff)
 			}
 			if h.Collision != (h.Err() != nil) {
@@ -244,7 +246,7 @@ func TestReconcileReleasedCurrentLosesOwner(t *testing.T) {
 	ds := newDS("fluentd:v2")
 	r := newRev(t, "fluentd:v2", 3)
 	r.Labels["app"] = "other"
-	h, err := Reconcile(ds, []*appsv1.ControllerRevision{r}, nil)
+	h, err := Reconcile(ds, nil, []*appsv1.ControllerRevision{r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +275,7 @@ func TestReconcileErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := Reconcile(tc.ds, tc.revisions, nil)
+			h, err := Reconcile(tc.ds, nil, tc.revisions)
 			if err == nil {
 				t.Fatalf("Reconcile = %+v, want error", h)
 			}
@@ -349,7 +351,7 @@ func TestCleanup(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Cleanup(tc.ds, tc.old, tc.pods)
+			got := Cleanup(tc.ds, tc.old, slices.Values(tc.pods))
 			if diff := cmp.Diff(tc.want, got, cmpEmpty); diff != "" {
 				t.Errorf("Cleanup (-want +got):\n%s", diff)
 			}

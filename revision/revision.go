@@ -16,6 +16,8 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/dump"
+
+	"github.com/dsplan/dsplan/placement"
 )
 
 // LabelKey is the label that carries a revision's hash on ControllerRevisions
@@ -23,12 +25,8 @@ import (
 // "controller-revision-hash").
 const LabelKey = appsv1.DefaultDaemonSetUniqueLabelKey
 
-// controllerKind is the owner kind kube-controller-manager writes into the
-// controller reference of the revisions it creates.
-var controllerKind = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
-
 // errNilDaemonSet is returned for a nil DaemonSet argument.
-var errNilDaemonSet = errors.New("revision: nil DaemonSet")
+var errNilDaemonSet = fmt.Errorf("revision: %w", placement.ErrNoDaemonSet)
 
 // Hash returns the revision hash of a pod template, as kube-controller-manager
 // v1.37.2 computes it (controller.ComputeHash):
@@ -134,7 +132,7 @@ func newRevision(ds *appsv1.DaemonSet, hash string, patch []byte, number int64) 
 			Namespace:       ds.Namespace,
 			Labels:          labels,
 			Annotations:     maps.Clone(ds.Annotations),
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ds, controllerKind)},
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ds, placement.ControllerKind)},
 		},
 		Data:     runtime.RawExtension{Raw: patch},
 		Revision: number,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -103,7 +104,7 @@ func BenchmarkReconcile(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Reconcile(ds, revs, pods); err != nil {
+				if h, err := Reconcile(ds, nil, revs); err != nil || len(h.Relabel(slices.Values(pods))) != 0 {
 					b.Fatal(err)
 				}
 			}

@@ -3,9 +3,11 @@ package rollout_test
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/dsplan/dsplan/internal/dstest"
+	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/rollout"
 )
 
@@ -27,11 +29,16 @@ func ExampleBudgets() {
 // the first candidate by node name goes.
 func ExampleUpdate() {
 	ds := dstest.DaemonSet("agent")
-	in := rollout.Input{DaemonSet: ds, Hash: "new-hash", Now: dstest.Epoch}
-	for _, node := range dstest.Nodes(3) {
-		in.Nodes = append(in.Nodes, nodePods(node, dstest.Pod(ds, "old-"+node.Name, node.Name, "old-hash")))
+	nodes := dstest.Nodes(3)
+	var pods []*corev1.Pod
+	for _, node := range nodes {
+		pods = append(pods, dstest.Pod(ds, "old-"+node.Name, node.Name, "old-hash"))
 	}
-	p, err := rollout.Update(in, rollout.Options{})
+	g, err := placement.Group(placement.GroupInput{Evaluator: placement.New(ds, placement.Options{}), Hash: "new-hash", Now: dstest.Epoch, Nodes: nodes, Pods: pods})
+	if err != nil {
+		panic(err)
+	}
+	p, err := rollout.Update(ds, g, rollout.Options{})
 	if err != nil {
 		panic(err)
 	}

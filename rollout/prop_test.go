@@ -1,11 +1,13 @@
 package rollout_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"pgregory.net/rapid"
@@ -15,23 +17,28 @@ import (
 	"github.com/dsplan/dsplan/rollout"
 )
 
-func nodePods(node *corev1.Node, pods ...*corev1.Pod) placement.NodePods {
-	return placement.NodePods{Name: node.Name, Node: node, Decision: placement.Decision{ShouldRun: true, ShouldContinueRunning: true}, Pods: pods}
+// input is a drawn rollout input: a DaemonSet with int budgets, nodes
+// (some ineligible through an untolerated NoSchedule taint) and zero to two
+// pods per node, old or new, ready or not, some on vanished nodes.
+type input struct {
+	ds    *appsv1.DaemonSet
+	nodes []*corev1.Node
+	pods  []*corev1.Pod
 }
 
-// genInput draws a rollout input: nodes with zero to two pods, old or new,
-// ready or not, some nodes ineligible, and int budgets.
-func genInput(t *rapid.T) rollout.Input {
+func genInput(t *rapid.T) input {
 	maxUnavailable := rapid.IntRange(0, 4).Draw(t, "maxUnavailable")
 	maxSurge := rapid.IntRange(0, 3).Draw(t, "maxSurge")
-	ds := dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromInt(maxUnavailable), intstr.FromInt(maxSurge)))
-	in := rollout.Input{DaemonSet: ds, Hash: "new", Now: dstest.Epoch}
-	n := rapid.IntRange(0, 8).Draw(t, "nodes")
-	for i := range n {
-		node := dstest.Node(fmt.Sprintf("node-%d", i))
-		np := nodePods(node)
-		if rapid.Bool().Draw(t, "ineligible") {
-			np.Decision = placement.Decision{}
+	in := input{ds: dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromInt(maxUnavailable), intstr.FromInt(maxSurge)))}
+	for i := range rapid.IntRange(0, 8).Draw(t, "nodes") {
+		name := fmt.Sprintf("node-%d", i)
+		switch rapid.IntRange(0, 5).Draw(t, "node") {
+		case 0:
+			// vanished: its pods target a node that does not exist
+		case 1:
+			in.nodes = append(in.nodes, dstest.Node(name, dstest.Taint("dedicated", "x", corev1.TaintEffectNoSchedule)))
+		default:
+			in.nodes = append(in.nodes, dstest.Node(name))
 		}
 		for j := range rapid.IntRange(0, 2).Draw(t, "pods") {
 			hash := rapid.SampledFrom([]string{"old", "new"}).Draw(t, "hash")
@@ -39,87 +46,140 @@ func genInput(t *rapid.T) rollout.Input {
 			if !rapid.Bool().Draw(t, "ready") {
 				mods = append(mods, dstest.NotReady)
 			}
-			np.Pods = append(np.Pods, dstest.Pod(ds, fmt.Sprintf("p-%d-%d", i, j), node.Name, hash, mods...))
+			in.pods = append(in.pods, dstest.Pod(in.ds, fmt.Sprintf("p-%d-%d", i, j), name, hash, mods...))
 		}
-		in.Nodes = append(in.Nodes, np)
 	}
 	return in
 }
 
-// TestUpdateProperties checks, for random inputs: without surge, the number
-// of available pods deleted never exceeds the room maxUnavailable leaves;
-// with surge, available old pods on eligible nodes are deleted only next
-// to an available new pod, and surge creates never exceed maxSurge; the
-// plan does not depend on node order; the input is not modified.
-func TestUpdateProperties(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		in := genInput(t)
-		before := make([]placement.NodePods, len(in.Nodes))
-		for i, n := range in.Nodes {
-			before[i] = n
-			before[i].Pods = nil
-			for _, p := range n.Pods {
-				before[i].Pods = append(before[i].Pods, p.DeepCopy())
-			}
-		}
-		p, err := rollout.Update(in, rollout.Options{})
-		if err != nil {
+// checkUpdate states the rolling update's invariants (upstream's
+// rollingUpdate "Assumptions/Invariants") for one drawn input:
+//
+//  1. without surge, the available pods deleted (Replace) never exceed the
+//     room maxUnavailable leaves, and each was available;
+//  2. with surge, an available old pod on an eligible node is deleted only
+//     next to an available new pod on that node (SurgeReplaced), and surge
+//     creates (Surge) never exceed maxSurge;
+//  3. every create is for an eligible existing node without a new pod;
+//  4. the plan does not depend on the order of the nodes or pods;
+//  5. the input is not modified.
+func checkUpdate(t *rapid.T) {
+	in := genInput(t)
+	nodesBefore, podsBefore := deepCopies(in.nodes), deepCopies(in.pods)
+	g := dstest.Group(in.ds, "new", dstest.Epoch, in.nodes, in.pods)
+	p, err := rollout.Update(in.ds, g, rollout.Options{})
+	if err != nil {
+		// Only a surge candidate on a vanished node fails the update, as
+		// upstream.
+		if !errors.Is(err, rollout.ErrNodeNotFound) || g.Existing() == g.Len() {
 			t.Fatalf("Update: %v", err)
 		}
-		if diff := cmp.Diff(before, in.Nodes, cmpopts.EquateEmpty()); diff != "" {
-			t.Fatalf("input modified (-before +after):\n%s", diff)
-		}
-		available := func(pod *corev1.Pod) bool { return placement.IsPodAvailable(pod, 0, in.Now) }
-		budgeted := 0
-		for _, d := range p.Deletes {
-			if d.Reason == rollout.Replace {
-				budgeted++
-				if !available(d.Pod) {
-					t.Fatalf("Replace deletes unavailable pod %s", d.Pod.Name)
-				}
+		return
+	}
+
+	budgeted, surged := 0, 0
+	for _, d := range p.Deletes {
+		n, _ := g.Lookup(d.Node)
+		switch d.Reason {
+		case rollout.DeleteReplace:
+			budgeted++
+			if !placement.IsPodAvailable(d.Pod, 0, dstest.Epoch) {
+				t.Fatalf("Replace deletes unavailable pod %s", d.Pod.Name)
+			}
+		case rollout.DeleteSurgeReplaced:
+			if !hasAvailableNew(n) {
+				t.Fatalf("SurgeReplaced deletes %s on %s without an available new pod there", d.Pod.Name, d.Node)
 			}
 		}
-		if p.Budget.MaxSurge == 0 && budgeted > p.Budget.MaxUnavailable {
-			t.Fatalf("%d available pods deleted, maxUnavailable %d", budgeted, p.Budget.MaxUnavailable)
+		if p.Budget.MaxSurge > 0 && n.Decision().ShouldRun() && placement.IsPodAvailable(d.Pod, 0, dstest.Epoch) && !hasAvailableNew(n) {
+			t.Fatalf("surge deletes available old pod %s on eligible %s without an available new pod (%s)", d.Pod.Name, d.Node, d.Reason)
 		}
-		surged := 0
-		for _, c := range p.Creates {
-			if c.Reason == rollout.Surge {
-				surged++
+	}
+	if unavailable := unavailableNodes(g); p.Budget.MaxSurge == 0 && budgeted > 0 && unavailable+budgeted > p.Budget.MaxUnavailable {
+		t.Fatalf("%d available pods deleted with %d nodes unavailable, maxUnavailable %d", budgeted, unavailable, p.Budget.MaxUnavailable)
+	}
+	for _, c := range p.Creates {
+		n, ok := g.Lookup(c.Node)
+		if !ok || !n.Exists() || !n.Decision().ShouldRun() {
+			t.Fatalf("create on %s, which is not an eligible node", c.Node)
+		}
+		for _, pod := range n.Pods() {
+			if pod.Updated() && !pod.Deleting() {
+				t.Fatalf("create on %s, which has new pod %s", c.Node, pod.Name())
 			}
 		}
-		if surged > p.Budget.MaxSurge {
-			t.Fatalf("%d surge creates, maxSurge %d", surged, p.Budget.MaxSurge)
+		if c.Reason == rollout.CreateSurge {
+			surged++
 		}
+	}
+	if surged > p.Budget.MaxSurge {
+		t.Fatalf("%d surge creates, maxSurge %d", surged, p.Budget.MaxSurge)
+	}
 
-		// Precomputed States give the same plan.
-		classify := placement.NewPodClassifier(in.DaemonSet, in.Hash, in.Now)
-		withStates := dstest.WithStates(in.Nodes, &classify)
-		r, err := rollout.Update(rollout.Input{DaemonSet: in.DaemonSet, Hash: in.Hash, Nodes: withStates, Now: in.Now}, rollout.Options{})
-		if err != nil {
-			t.Fatalf("Update(with States): %v", err)
-		}
-		if diff := cmp.Diff(summary(p), summary(r)); diff != "" {
-			t.Fatalf("plan with States differs (-without +with):\n%s", diff)
-		}
-
-		shuffled := rapid.Permutation(in.Nodes).Draw(t, "order")
-		q, err := rollout.Update(rollout.Input{DaemonSet: in.DaemonSet, Hash: in.Hash, Nodes: shuffled, Now: in.Now}, rollout.Options{})
-		if err != nil {
-			t.Fatalf("Update(shuffled): %v", err)
-		}
-		if diff := cmp.Diff(summary(p), summary(q)); diff != "" {
-			t.Fatalf("plan depends on node order (-sorted +shuffled):\n%s", diff)
-		}
-	})
+	shuffled := dstest.Group(in.ds, "new", dstest.Epoch,
+		rapid.Permutation(in.nodes).Draw(t, "nodeOrder"), rapid.Permutation(in.pods).Draw(t, "podOrder"))
+	q, err := rollout.Update(in.ds, shuffled, rollout.Options{})
+	if err != nil {
+		t.Fatalf("Update(shuffled): %v", err)
+	}
+	if diff := cmp.Diff(summary(p), summary(q)); diff != "" {
+		t.Fatalf("plan depends on input order (-given +shuffled):\n%s", diff)
+	}
+	if diff := cmp.Diff(nodesBefore, in.nodes, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("nodes modified (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(podsBefore, in.pods, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("pods modified (-before +after):\n%s", diff)
+	}
 }
 
-// FuzzUpdate runs the properties under go test -fuzz.
-func FuzzUpdate(f *testing.F) {
-	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
-		in := genInput(t)
-		if _, err := rollout.Update(in, rollout.Options{}); err != nil {
-			t.Fatalf("Update: %v", err)
+// unavailableNodes counts the nodes the rolling update looks at (nodes with
+// pods, eligible existing nodes) that do not run exactly one live pod that
+// is available: the unavailability a replacement adds to.
+func unavailableNodes(g *placement.Grouping) int {
+	count := 0
+	for _, n := range g.All() {
+		if n.Len() == 0 && !(n.Exists() && n.Decision().ShouldRun()) {
+			continue
 		}
-	}))
+		live, available := 0, false
+		for _, pod := range n.Pods() {
+			if !pod.Deleting() {
+				live++
+				available = pod.Available()
+			}
+		}
+		if live != 1 || !available {
+			count++
+		}
+	}
+	return count
+}
+
+// hasAvailableNew reports whether the node runs an available pod of the
+// current revision.
+func hasAvailableNew(n placement.NodePods) bool {
+	for _, pod := range n.Pods() {
+		if pod.Updated() && pod.Available() && !pod.Deleting() {
+			return true
+		}
+	}
+	return false
+}
+
+func deepCopies[T interface{ DeepCopy() T }](objs []T) []T {
+	out := make([]T, len(objs))
+	for i, o := range objs {
+		out[i] = o.DeepCopy()
+	}
+	return out
+}
+
+func TestUpdateProperties(t *testing.T) {
+	rapid.Check(t, checkUpdate)
+}
+
+// FuzzUpdate checks the same properties under go test -fuzz.
+func FuzzUpdate(f *testing.F) {
+	f.Fuzz(rapid.MakeFuzz(checkUpdate))
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -39,25 +38,30 @@ type Budget struct {
 // Budgets computes the rolling update budget of ds for desired eligible
 // nodes, as kube-controller-manager's updatedDesiredNodeCounts does.
 //
-// Budgets does not apply API defaults: a RollingUpdate strategy with a nil
-// rollingUpdate or nil maxSurge means zero surge, but a nil maxUnavailable
-// under a non-nil rollingUpdate is an error, exactly as upstream (the API
-// server always defaults it to 1). Other strategy types, and a nil ds, have
-// no budget.
+// Budgets does not apply API defaults; it reads the strategy as upstream's
+// UnavailableCount and SurgeCount do:
+//
+//  1. a strategy other than RollingUpdate, or a nil ds, has no budget (the
+//     zero Budget but for Desired);
+//  2. a nil rollingUpdate, or a nil maxSurge, means zero surge, and a nil
+//     rollingUpdate zero maxUnavailable;
+//  3. a nil maxUnavailable under a non-nil rollingUpdate is an error, as
+//     upstream (the API server always defaults it to 1);
+//  4. when both scale to zero and desired > 0, maxUnavailable is 1
+//     (Fallback), also for a nil rollingUpdate.
+//
 // The error wraps the intstr parse error and names the field.
 func Budgets(ds *appsv1.DaemonSet, desired int) (Budget, error) {
 	b := Budget{Desired: desired}
-	if ds == nil {
-		return b, nil
-	}
-	strategy := ds.Spec.UpdateStrategy
-	if strategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || strategy.RollingUpdate == nil {
+	if ds == nil || ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
 		return b, nil
 	}
 	var err error
-	b.MaxUnavailable, err = intstr.GetScaledValueFromIntOrPercent(strategy.RollingUpdate.MaxUnavailable, desired, true)
-	if err != nil {
-		return Budget{}, fmt.Errorf("invalid value for MaxUnavailable: %w", err)
+	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		b.MaxUnavailable, err = intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, desired, true)
+		if err != nil {
+			return Budget{}, fmt.Errorf("invalid value for MaxUnavailable: %w", err)
+		}
 	}
 	b.MaxSurge, err = SurgeCount(ds, desired)
 	if err != nil {
@@ -96,41 +100,84 @@ func AllowsSurge(ds *appsv1.DaemonSet) bool {
 	return err == nil && n > 0
 }
 
-// Reason says why the rolling update deletes a pod or creates one.
-type Reason string
+// CreateReason says why a daemon pod is created. Package plan's manage pass
+// and the rolling update share this one vocabulary.
+type CreateReason string
 
+// Reasons for creates.
 const (
-	// ReplaceUnavailable: an old pod that is not available is deleted so the
-	// manage pass recreates it; it costs no budget (maxSurge 0).
-	ReplaceUnavailable Reason = "ReplaceUnavailable"
-	// Replace: an available old pod is deleted within maxUnavailable (maxSurge 0).
-	Replace Reason = "Replace"
-	// SurgeReplaced: the node's new pod is available, so its old pod goes.
-	SurgeReplaced Reason = "SurgeReplaced"
-	// SurgeIneligible: an old, unavailable pod on a node the DaemonSet no
-	// longer schedules to is deleted without a replacement.
-	SurgeIneligible Reason = "SurgeIneligible"
-	// SurgeSunset: an old, available pod on a node the DaemonSet no longer
-	// schedules to is deleted because more pods are available than desired.
-	SurgeSunset Reason = "SurgeSunset"
-	// SurgeUnavailable: a new pod is created next to an old pod that is not
-	// available; it costs no surge budget.
-	SurgeUnavailable Reason = "SurgeUnavailable"
-	// Surge: a new pod is created next to an available old pod within maxSurge.
-	Surge Reason = "Surge"
+	// CreateMissing: the node should run a daemon pod and has none (the
+	// manage pass).
+	CreateMissing CreateReason = "Missing"
+	// CreateSurgeUnavailable: rolling update with surge, next to an old pod
+	// that is not available; it costs no surge budget.
+	CreateSurgeUnavailable CreateReason = "SurgeUnavailable"
+	// CreateSurge: rolling update with surge, next to an available old pod,
+	// within maxSurge.
+	CreateSurge CreateReason = "Surge"
+)
+
+// DeleteReason says why a daemon pod is deleted. Package plan's manage pass
+// and the rolling update share this one vocabulary.
+type DeleteReason string
+
+// Reasons for deletes by the manage pass (package plan).
+const (
+	// DeleteFailed: the pod failed; a later sync creates a new one.
+	DeleteFailed DeleteReason = "Failed"
+	// DeleteSucceeded: the pod exited; daemon pods must keep running.
+	DeleteSucceeded DeleteReason = "Succeeded"
+	// DeleteExcess: the node runs more daemon pods than allowed; the oldest
+	// (scheduled first, then creation time, then name) is kept.
+	DeleteExcess DeleteReason = "Excess"
+	// DeleteSurgeOldNotReady: with surge, the old pod is not ready while a
+	// new pod runs on the node.
+	DeleteSurgeOldNotReady DeleteReason = "SurgeOldNotReady"
+	// DeleteSurgeNewAvailable: with surge, the new pod on the node is
+	// available, so the old one goes.
+	DeleteSurgeNewAvailable DeleteReason = "SurgeNewAvailable"
+	// DeleteNodeIneligible: the node no longer matches nodeName, the node
+	// selector or the required node affinity.
+	DeleteNodeIneligible DeleteReason = "NodeIneligible"
+	// DeleteEvicted: the node has a NoExecute taint the pod does not
+	// tolerate.
+	DeleteEvicted DeleteReason = "Evicted"
+	// DeleteNodeGone: an unscheduled pod targets a node that does not exist;
+	// the pod garbage collector never deletes those.
+	DeleteNodeGone DeleteReason = "NodeGone"
+)
+
+// Reasons for deletes by the rolling update ([Update]).
+const (
+	// DeleteReplaceUnavailable: an old pod that is not available is deleted
+	// so that the manage pass recreates it; it costs no budget (maxSurge 0).
+	DeleteReplaceUnavailable DeleteReason = "ReplaceUnavailable"
+	// DeleteReplace: an available old pod is deleted within maxUnavailable
+	// (maxSurge 0).
+	DeleteReplace DeleteReason = "Replace"
+	// DeleteSurgeReplaced: the node's new pod is available, so its old pod
+	// goes.
+	DeleteSurgeReplaced DeleteReason = "SurgeReplaced"
+	// DeleteSurgeIneligible: an old, unavailable pod on a node the DaemonSet
+	// no longer schedules to is deleted without a replacement.
+	DeleteSurgeIneligible DeleteReason = "SurgeIneligible"
+	// DeleteSurgeSunset: an old, available pod on a node the DaemonSet no
+	// longer schedules to is deleted because more pods are available than
+	// desired.
+	DeleteSurgeSunset DeleteReason = "SurgeSunset"
 )
 
 // Delete is an old pod the rolling update removes.
 type Delete struct {
 	Pod    *corev1.Pod
 	Node   string
-	Reason Reason
+	Reason DeleteReason
 }
 
 // Create is a node that gets a new pod next to its old one (surge only).
 type Create struct {
 	Node   string
-	Reason Reason
+	Reason CreateReason
 }
 
 // Plan is what one rolling-update pass does. The zero Plan does nothing.
@@ -142,61 +189,35 @@ type Plan struct {
 	Creates []Create
 }
 
-// Input is the state the rolling update reads.
-type Input struct {
-	DaemonSet *appsv1.DaemonSet
-	// Hash is the controller-revision-hash of the current revision.
-	Hash string
-	// Nodes holds every node that has daemon pods (including nodes that no
-	// longer exist, with Node nil) and every existing node, each with its
-	// placement decision, in any order. Pods exclude terminal pods being
-	// deleted, as kube-controller-manager's getNodesToDaemonPods(false).
-	// Whether a pod is updated, being deleted or available is its
-	// placement.PodState as placement.NewPodClassifier(DaemonSet, Hash, Now)
-	// computes it, read from a node's States when they are set.
-	Nodes []placement.NodePods
-	// Now is the time availability (minReadySeconds) is judged at.
-	Now time.Time
-}
-
-// ErrNoDaemonSet is Update's error for an Input without a DaemonSet.
-var ErrNoDaemonSet = errors.New("rollout: no DaemonSet")
-
 // ErrNodeNotFound is wrapped by Update's error when a surge candidate's
 // node does not exist: kube-controller-manager fails the whole rolling
 // update then (a pod bound to a deleted node blocks a surge rollout until
 // the pod garbage collector removes it).
-var ErrNodeNotFound = errors.New("node not found")
+var ErrNodeNotFound = errors.New("not found")
 
 // Update decides which old pods to delete and, with maxSurge, which nodes
 // get a new pod, as kube-controller-manager v1.37.2's rollingUpdate does.
-// It runs only when the manage pass has nothing to do; the caller checks
-// that. OnDelete and other strategies return the zero Plan; an Input
-// without a DaemonSet returns ErrNoDaemonSet.
+// g is ds's pods grouped for ds's current revision ([placement.Group]).
+// Update runs only when the manage pass has nothing to do; the caller
+// checks that. OnDelete and other strategies return the zero Plan; a nil
+// ds or g returns an error wrapping [placement.ErrNoDaemonSet].
 //
 // Where upstream walks a Go map and so picks candidates at random when the
 // budget is smaller than the candidates, Update picks by node name: the
 // set of pods deleted (or nodes surged) is then the first ones in name
 // order among the candidates, and the number of picks is always upstream's.
-func Update(in Input, _ Options) (Plan, error) {
-	ds := in.DaemonSet
-	if ds == nil {
-		return Plan{}, ErrNoDaemonSet
+func Update(ds *appsv1.DaemonSet, g *placement.Grouping, _ Options) (Plan, error) {
+	if ds == nil || g == nil {
+		return Plan{}, fmt.Errorf("rollout: %w", placement.ErrNoDaemonSet)
 	}
 	if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
 		return Plan{}, nil
 	}
-	desired := 0
-	for i := range in.Nodes {
-		if in.Nodes[i].Node != nil && in.Nodes[i].Decision.ShouldRun {
-			desired++
-		}
-	}
-	budget, err := Budgets(ds, desired)
+	budget, err := Budgets(ds, g.Desired())
 	if err != nil {
 		return Plan{}, fmt.Errorf("couldn't get unavailable numbers: %w", err)
 	}
-	u := updater{in: in, budget: budget, classifier: placement.NewPodClassifier(ds, in.Hash, in.Now)}
+	u := updater{g: g, budget: budget}
 	if budget.MaxSurge == 0 {
 		return u.replace(), nil
 	}
@@ -204,46 +225,39 @@ func Update(in Input, _ Options) (Plan, error) {
 }
 
 type updater struct {
-	in         Input
-	budget     Budget
-	classifier placement.PodClassifier
+	g      *placement.Grouping
+	budget Budget
 }
 
 // relevant reports whether rollingUpdate looks at this node: it walks the
 // nodes with pods plus the existing nodes that should run one.
-func relevant(n *placement.NodePods) bool {
-	return len(n.Pods) > 0 || (n.Node != nil && n.Decision.ShouldRun)
+func relevant(n placement.NodePods) bool {
+	return n.Len() > 0 || (n.Exists() && n.Decision().ShouldRun())
 }
 
-// livePod is a pod not being deleted, with its state.
+// livePod is a pod not being deleted, or ok false for none.
 type livePod struct {
-	pod   *corev1.Pod // nil for none
-	state placement.PodState
+	placement.Pod
+	ok bool
 }
-
-func (p livePod) available() bool { return p.state&placement.PodAvailable != 0 }
 
 // split returns the node's live new and old pod, or ok false when the node
 // has more than one of either (the manage pass cleans it up first).
-func (u *updater) split(n *placement.NodePods) (newPod, oldPod livePod, ok bool) {
-	for k, pod := range n.Pods {
-		if pod == nil {
+func split(n placement.NodePods) (newPod, oldPod livePod, ok bool) {
+	for _, p := range n.Pods() {
+		if p.Deleting() {
 			continue
 		}
-		s := n.StateAt(k, &u.classifier)
-		if s&placement.PodDeleting != 0 {
-			continue
-		}
-		if s&placement.PodUpdated != 0 {
-			if newPod.pod != nil {
+		if p.Updated() {
+			if newPod.ok {
 				return livePod{}, livePod{}, false
 			}
-			newPod = livePod{pod, s}
+			newPod = livePod{p, true}
 		} else {
-			if oldPod.pod != nil {
+			if oldPod.ok {
 				return livePod{}, livePod{}, false
 			}
-			oldPod = livePod{pod, s}
+			oldPod = livePod{p, true}
 		}
 	}
 	return newPod, oldPod, true
@@ -257,26 +271,25 @@ func (u *updater) replace() Plan {
 	unavailable := 0
 	// The room left for candidates never exceeds maxUnavailable, so only
 	// that many of the smallest are kept.
-	candidates := smallest.New(u.budget.MaxUnavailable, len(u.in.Nodes), compareDeletes)
-	for i := range u.in.Nodes {
-		n := &u.in.Nodes[i]
+	candidates := smallest.New(u.budget.MaxUnavailable, u.g.Len(), compareDeletes)
+	for _, n := range u.g.All() {
 		if !relevant(n) {
 			continue
 		}
-		newPod, oldPod, ok := u.split(n)
+		newPod, oldPod, ok := split(n)
 		switch {
-		case !ok, newPod.pod == nil && oldPod.pod == nil, newPod.pod != nil && oldPod.pod != nil:
+		case !ok, !newPod.ok && !oldPod.ok, newPod.ok && oldPod.ok:
 			// The manage pass creates or prunes here; count it unavailable.
 			unavailable++
-		case newPod.pod != nil:
-			if !newPod.available() {
+		case newPod.ok:
+			if !newPod.Available() {
 				unavailable++
 			}
-		case !oldPod.available():
-			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.pod, Node: n.Name, Reason: ReplaceUnavailable})
+		case !oldPod.Available():
+			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteReplaceUnavailable})
 			unavailable++
 		default:
-			candidates.Add(Delete{Pod: oldPod.pod, Node: n.Name, Reason: Replace})
+			candidates.Add(Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteReplace})
 		}
 	}
 	// Upstream only collects candidates while the running count is below the
@@ -294,58 +307,58 @@ func (u *updater) surge() (Plan, error) {
 	plan := Plan{Budget: u.budget}
 	surged, availableCount := 0, 0
 	// As in replace, at most maxSurge candidates are surged.
-	candidates := smallest.New(u.budget.MaxSurge, len(u.in.Nodes), compareCreates)
+	candidates := smallest.New(u.budget.MaxSurge, u.g.Len(), compareCreates)
 	sunset := smallest.New(math.MaxInt, 0, compareDeletes)
 	var missing string // smallest name of a surge candidate's vanished node
-	for i := range u.in.Nodes {
-		n := &u.in.Nodes[i]
+	for _, n := range u.g.All() {
 		if !relevant(n) {
 			continue
 		}
-		newPod, oldPod, ok := u.split(n)
+		newPod, oldPod, ok := split(n)
 		if !ok {
 			surged++
 			continue
 		}
 		switch {
-		case oldPod.pod != nil:
-			if oldPod.available() {
+		case oldPod.ok:
+			if oldPod.Available() {
 				availableCount++
 			}
-		case newPod.pod != nil:
-			if newPod.available() {
+		case newPod.ok:
+			if newPod.Available() {
 				availableCount++
 			}
 		}
 		switch {
-		case oldPod.pod == nil:
+		case !oldPod.ok:
 			// Nothing to replace; the manage pass creates where needed.
-		case newPod.pod == nil:
-			if n.Node == nil {
-				if missing == "" || n.Name < missing {
-					missing = n.Name
+		case !newPod.ok:
+			if !n.Exists() {
+				if missing == "" || n.Name() < missing {
+					missing = n.Name()
 				}
 				continue
 			}
 			switch {
-			case !oldPod.available() && !n.Decision.ShouldRun:
-				plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.pod, Node: n.Name, Reason: SurgeIneligible})
-			case !oldPod.available():
-				plan.Creates = append(plan.Creates, Create{Node: n.Name, Reason: SurgeUnavailable})
-			case !n.Decision.ShouldRun:
-				sunset.Add(Delete{Pod: oldPod.pod, Node: n.Name, Reason: SurgeSunset})
+			case !oldPod.Available() && !n.Decision().ShouldRun():
+				plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteSurgeIneligible})
+			case !oldPod.Available():
+				plan.Creates = append(plan.Creates, Create{Node: n.Name(), Reason: CreateSurgeUnavailable})
+			case !n.Decision().ShouldRun():
+				sunset.Add(Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteSurgeSunset})
 			default:
-				candidates.Add(Create{Node: n.Name, Reason: Surge})
+				candidates.Add(Create{Node: n.Name(), Reason: CreateSurge})
 			}
-		case !newPod.available():
+		case !newPod.Available():
 			surged++
 		default:
-			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.pod, Node: n.Name, Reason: SurgeReplaced})
+			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteSurgeReplaced})
 		}
 	}
 	if missing != "" {
 		// Upstream returns at the first such node it meets; report the first by name.
-		return Plan{}, fmt.Errorf("couldn't get node for nodeName %q: %w", missing, ErrNodeNotFound)
+		// The message is upstream's, the node lister's NotFound error wrapped.
+		return Plan{}, fmt.Errorf("couldn't get node for nodeName %q: node %q %w", missing, missing, ErrNodeNotFound)
 	}
 	if extra := availableCount - u.budget.Desired; extra > 0 {
 		plan.Deletes = append(plan.Deletes, sunset.First(extra)...)

@@ -69,10 +69,16 @@ func TestBudgets(t *testing.T) {
 			want:     rollout.Budget{Desired: 2, MaxUnavailable: 1},
 		},
 		{
-			name:     "nil rollingUpdate has no budget",
+			name:     "nil rollingUpdate falls back to maxUnavailable 1, as upstream",
 			strategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType},
 			desired:  2,
-			want:     rollout.Budget{Desired: 2},
+			want:     rollout.Budget{Desired: 2, MaxUnavailable: 1, Fallback: true},
+		},
+		{
+			name:     "nil rollingUpdate with nothing desired has no budget",
+			strategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType},
+			desired:  0,
+			want:     rollout.Budget{},
 		},
 		{
 			name:     "OnDelete has no budget",
@@ -147,22 +153,27 @@ func TestAllowsSurge(t *testing.T) {
 // nodeState describes one node of an Update table case.
 type nodeState struct {
 	gone       bool // the node object does not exist
-	ineligible bool // the DaemonSet should no longer run there
+	ineligible bool // the DaemonSet should no longer run there (an untolerated NoSchedule taint)
 	pods       []string
 }
 
-// Pods are written "old", "old-unready", "new", "new-unready",
-// "old-deleting".
-func buildInput(t *testing.T, ds *appsv1.DaemonSet, nodes []nodeState) rollout.Input {
+// hash is the current revision of the table cases.
+const hash = "cur"
+
+// buildInput groups the nodes of a table case. Pods are written "old",
+// "old-unready", "new", "new-unready", "old-deleting".
+func buildInput(t *testing.T, ds *appsv1.DaemonSet, states []nodeState) *placement.Grouping {
 	t.Helper()
-	const hash = "cur"
-	in := rollout.Input{DaemonSet: ds, Hash: hash, Now: dstest.Epoch.Add(time.Hour)}
-	for i, ns := range nodes {
+	var nodes []*corev1.Node
+	var pods []*corev1.Pod
+	for i, ns := range states {
 		name := fmt.Sprintf("node-%d", i)
-		np := placement.NodePods{Name: name}
 		if !ns.gone {
-			np.Node = dstest.Node(name)
-			np.Decision = placement.Decision{ShouldRun: !ns.ineligible, ShouldContinueRunning: !ns.ineligible}
+			node := dstest.Node(name)
+			if ns.ineligible {
+				dstest.Taint("dedicated", "other", corev1.TaintEffectNoSchedule)(node)
+			}
+			nodes = append(nodes, node)
 		}
 		for j, kind := range ns.pods {
 			h := "old"
@@ -180,11 +191,10 @@ func buildInput(t *testing.T, ds *appsv1.DaemonSet, nodes []nodeState) rollout.I
 			default:
 				t.Fatalf("unknown pod kind %q", kind)
 			}
-			np.Pods = append(np.Pods, dstest.Pod(ds, fmt.Sprintf("%s-%s-%d", name, kind, j), name, h, mods...))
+			pods = append(pods, dstest.Pod(ds, fmt.Sprintf("%s-%s-%d", name, kind, j), name, h, mods...))
 		}
-		in.Nodes = append(in.Nodes, np)
 	}
-	return in
+	return dstest.Group(ds, hash, dstest.Epoch.Add(time.Hour), nodes, pods)
 }
 
 func summary(p rollout.Plan) []string {
@@ -272,8 +282,7 @@ func TestUpdate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ds := dstest.DaemonSet("agent", dstest.RollingUpdate(tc.maxUnavailable, tc.maxSurge))
-			in := buildInput(t, ds, tc.nodes)
-			got, err := rollout.Update(in, rollout.Options{})
+			got, err := rollout.Update(ds, buildInput(t, ds, tc.nodes), rollout.Options{})
 			if err != nil {
 				t.Fatalf("Update() error = %v", err)
 			}
@@ -286,17 +295,19 @@ func TestUpdate(t *testing.T) {
 
 func TestUpdateSurgeVanishedNode(t *testing.T) {
 	ds := dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromInt32(0), intstr.FromInt32(1)))
-	in := buildInput(t, ds, []nodeState{{pods: []string{"old"}}, {gone: true, pods: []string{"old"}}})
-	_, err := rollout.Update(in, rollout.Options{})
+	_, err := rollout.Update(ds, buildInput(t, ds, []nodeState{{pods: []string{"old"}}, {gone: true, pods: []string{"old"}}}), rollout.Options{})
 	if !errors.Is(err, rollout.ErrNodeNotFound) {
 		t.Errorf("Update() error = %v, want ErrNodeNotFound", err)
+	}
+	// The message is upstream's.
+	if want := `couldn't get node for nodeName "node-1": node "node-1" not found`; err == nil || err.Error() != want {
+		t.Errorf("Update() error = %v, want %q", err, want)
 	}
 }
 
 func TestUpdateOnDeleteDoesNothing(t *testing.T) {
 	ds := dstest.DaemonSet("agent", dstest.OnDelete)
-	in := buildInput(t, ds, []nodeState{{pods: []string{"old"}}})
-	got, err := rollout.Update(in, rollout.Options{})
+	got, err := rollout.Update(ds, buildInput(t, ds, []nodeState{{pods: []string{"old"}}}), rollout.Options{})
 	if err != nil || len(got.Deletes)+len(got.Creates) != 0 {
 		t.Errorf("Update(OnDelete) = %v, %v; want nothing", summary(got), err)
 	}
@@ -311,24 +322,6 @@ func rolling(maxUnavailable, maxSurge *intstr.IntOrString) appsv1.DaemonSetUpdat
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// TestUpdateReadsStates checks that Update takes a node's States, when
-// they are set, instead of classifying the pods: the pod is new and
-// available, but its States say old and available, so it is replaced.
-func TestUpdateReadsStates(t *testing.T) {
-	ds := dstest.DaemonSet("agent", dstest.RollingUpdate(intstr.FromInt32(1), intstr.FromInt32(0)))
-	node := dstest.Node("node-a")
-	np := nodePods(node, dstest.Pod(ds, "p", node.Name, "new"))
-	in := rollout.Input{DaemonSet: ds, Hash: "new", Nodes: []placement.NodePods{np}, Now: dstest.Epoch}
-	if p, err := rollout.Update(in, rollout.Options{}); err != nil || len(p.Deletes) != 0 {
-		t.Fatalf("without States: %d deletes, %v; want none", len(p.Deletes), err)
-	}
-	in.Nodes[0].States = []placement.PodState{placement.PodReady | placement.PodAvailable}
-	p, err := rollout.Update(in, rollout.Options{})
-	if err != nil || len(p.Deletes) != 1 || p.Deletes[0].Reason != rollout.Replace {
-		t.Fatalf("with States: %+v, %v; want one Replace", p.Deletes, err)
-	}
-}
-
 // TestNilDaemonSet: the rollout functions take a nil DaemonSet without
 // panicking.
 func TestNilDaemonSet(t *testing.T) {
@@ -341,7 +334,7 @@ func TestNilDaemonSet(t *testing.T) {
 	if rollout.AllowsSurge(nil) {
 		t.Error("AllowsSurge(nil) = true")
 	}
-	if _, err := rollout.Update(rollout.Input{}, rollout.Options{}); !errors.Is(err, rollout.ErrNoDaemonSet) {
-		t.Errorf("Update(Input{}) error = %v, want ErrNoDaemonSet", err)
+	if _, err := rollout.Update(nil, nil, rollout.Options{}); !errors.Is(err, placement.ErrNoDaemonSet) {
+		t.Errorf("Update(nil, nil) error = %v, want placement.ErrNoDaemonSet", err)
 	}
 }

@@ -15,19 +15,29 @@ import (
 
 // A DaemonSet mid-rollout on three nodes: node-a runs the new revision,
 // node-b still the old one (with its replacement starting next to it),
-// node-c has no pod yet. A fourth node no longer fits the DaemonSet.
+// node-c has no pod yet. A fourth node no longer fits the DaemonSet (it
+// is reserved for other workloads).
 func ExampleCompute() {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	labels := map[string]string{"app": "fluentd"}
 	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "fluentd", Namespace: "logging", Generation: 2},
-		Spec:       appsv1.DaemonSetSpec{MinReadySeconds: 10},
-		Status:     appsv1.DaemonSetStatus{ObservedGeneration: 1},
+		ObjectMeta: metav1.ObjectMeta{Name: "fluentd", Namespace: "logging", UID: "9b1f", Generation: 2},
+		Spec: appsv1.DaemonSetSpec{
+			Selector:        &metav1.LabelSelector{MatchLabels: labels},
+			Template:        corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}},
+			MinReadySeconds: 10,
+		},
+		Status: appsv1.DaemonSetStatus{ObservedGeneration: 1},
 	}
-	pod := func(name, hash string, created, readySince time.Time) *corev1.Pod {
-		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-			Name: name, CreationTimestamp: metav1.NewTime(created),
-			Labels: map[string]string{appsv1.DefaultDaemonSetUniqueLabelKey: hash},
-		}}
+	pod := func(name, node, hash string, created, readySince time.Time) *corev1.Pod {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: name, Namespace: "logging", CreationTimestamp: metav1.NewTime(created),
+				Labels:          map[string]string{"app": "fluentd", appsv1.DefaultDaemonSetUniqueLabelKey: hash},
+				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ds, placement.ControllerKind)},
+			},
+			Spec: corev1.PodSpec{NodeName: node},
+		}
 		if !readySince.IsZero() {
 			p.Status.Conditions = []corev1.PodCondition{{
 				Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(readySince),
@@ -35,30 +45,35 @@ func ExampleCompute() {
 		}
 		return p
 	}
-	node := func(name string, shouldRun bool, pods ...*corev1.Pod) placement.NodePods {
-		return placement.NodePods{
-			Name: name, Node: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}},
-			Decision: placement.Decision{ShouldRun: shouldRun, ShouldContinueRunning: shouldRun},
-			Pods:     pods,
-		}
+	node := func(name string, taints ...corev1.Taint) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.NodeSpec{Taints: taints}}
 	}
-	nodes := []placement.NodePods{
-		// Ready for 5s only: ready, not yet available.
-		node("node-a", true, pod("fluentd-a", "v2", now.Add(-time.Minute), now.Add(-5*time.Second))),
-		// The oldest pod counts: ready and available, but not updated.
-		node("node-b", true,
-			pod("fluentd-b1", "v1", now.Add(-time.Hour), now.Add(-time.Hour)),
-			pod("fluentd-b2", "v2", now.Add(-time.Minute), time.Time{})),
-		node("node-c", true),
-		node("node-d", false, pod("fluentd-d", "v1", now.Add(-time.Hour), now.Add(-time.Hour))),
+	g, err := placement.Group(placement.GroupInput{
+		Evaluator: placement.New(ds, placement.Options{}),
+		Hash:      "v2",
+		Now:       now,
+		Nodes: []*corev1.Node{node("node-a"), node("node-b"), node("node-c"),
+			node("node-d", corev1.Taint{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoExecute})},
+		Pods: []*corev1.Pod{
+			// Ready for 5s only: ready, not yet available.
+			pod("fluentd-a", "node-a", "v2", now.Add(-time.Minute), now.Add(-5*time.Second)),
+			// The oldest pod counts: ready and available, but not updated.
+			pod("fluentd-b1", "node-b", "v1", now.Add(-time.Hour), now.Add(-time.Hour)),
+			pod("fluentd-b2", "node-b", "v2", now.Add(-time.Minute), time.Time{}),
+			pod("fluentd-d", "node-d", "v1", now.Add(-time.Hour), now.Add(-time.Hour)),
+		},
+	})
+	if err != nil {
+		panic(err)
 	}
 
-	st := status.Compute(ds, "v2", nodes, now, status.Options{})
+	r := status.Compute(ds, g, status.Options{})
+	st := r.Status
 	fmt.Printf("desired=%d current=%d misscheduled=%d ready=%d updated=%d available=%d unavailable=%d observedGeneration=%d\n",
 		st.DesiredNumberScheduled, st.CurrentNumberScheduled, st.NumberMisscheduled, st.NumberReady,
 		st.UpdatedNumberScheduled, st.NumberAvailable, st.NumberUnavailable, st.ObservedGeneration)
-	fmt.Println("write status:", status.NeedsUpdate(ds, st))
-	fmt.Println("sync again after:", status.RequeueAfter(ds, st))
+	fmt.Println("write status:", r.Changed)
+	fmt.Println("sync again after:", r.RequeueAfter)
 	// Output:
 	// desired=3 current=2 misscheduled=1 ready=2 updated=1 available=1 unavailable=2 observedGeneration=2
 	// write status: true

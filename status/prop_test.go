@@ -18,11 +18,14 @@ import (
 	"github.com/dsplan/dsplan/status"
 )
 
-// input is one random call of Compute.
+// input is one random call of Compute: a DaemonSet, nodes (some that do not
+// exist, some ineligible through an untolerated NoSchedule taint), each
+// with zero to three of the DaemonSet's pods.
 type input struct {
 	ds    *appsv1.DaemonSet
 	hash  string
-	nodes []placement.NodePods
+	nodes []testNode // shouldRun false: tainted; exists false: not in the node list
+	gone  map[string]bool
 	opts  status.Options
 }
 
@@ -34,8 +37,9 @@ var hashes = []string{"", "h1", "h2"}
 
 func genDaemonSet(t *rapid.T) *appsv1.DaemonSet {
 	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "ds", Namespace: "default", Generation: rapid.Int64Range(0, 4).Draw(t, "generation")},
+		ObjectMeta: metav1.ObjectMeta{Name: "ds", Namespace: "default", UID: "uid-ds", Generation: rapid.Int64Range(0, 4).Draw(t, "generation")},
 		Spec: appsv1.DaemonSetSpec{
+			Selector:        &metav1.LabelSelector{MatchLabels: map[string]string{"app": "fluentd"}},
 			MinReadySeconds: rapid.Int32Range(-1, 3).Draw(t, "minReadySeconds"),
 			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{
 				Type: rapid.SampledFrom([]appsv1.DaemonSetUpdateStrategyType{appsv1.RollingUpdateDaemonSetStrategyType, appsv1.OnDeleteDaemonSetStrategyType}).Draw(t, "strategy"),
@@ -70,8 +74,10 @@ func genPod(t *rapid.T, name string) *corev1.Pod {
 		},
 		Status: corev1.PodStatus{Phase: rapid.SampledFrom([]corev1.PodPhase{corev1.PodRunning, corev1.PodPending, corev1.PodFailed, corev1.PodSucceeded}).Draw(t, "phase")},
 	}
-	if rapid.IntRange(0, 4).Draw(t, "scheduled") > 0 {
-		p.Spec.NodeName = "n"
+	if rapid.IntRange(0, 4).Draw(t, "scheduled") == 0 {
+		// Not bound yet: it targets its node through its node affinity
+		// (see group).
+		p.Spec.Affinity = &corev1.Affinity{}
 	}
 	if rapid.IntRange(0, 3).Draw(t, "deleting") == 0 {
 		d := metav1.NewTime(now)
@@ -109,22 +115,70 @@ func genInput(t *rapid.T) input {
 		hash: rapid.SampledFrom(hashes).Draw(t, "currentHash"),
 		opts: status.Options{StatusOnly: rapid.Bool().Draw(t, "statusOnly")},
 	}
+	in.gone = map[string]bool{}
 	n := rapid.IntRange(0, 6).Draw(t, "nodes")
 	for i := range n {
 		name := fmt.Sprintf("n%d", i)
-		np := placement.NodePods{Name: name}
-		if rapid.IntRange(0, 5).Draw(t, "nodeExists") > 0 {
-			np.Node = &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
-			run := rapid.Bool().Draw(t, "shouldRun")
-			np.Decision = placement.Decision{ShouldRun: run, ShouldContinueRunning: run}
+		tn := testNode{name: name}
+		if rapid.IntRange(0, 5).Draw(t, "nodeExists") == 0 {
+			in.gone[name] = true
+		} else {
+			tn.shouldRun = rapid.Bool().Draw(t, "shouldRun")
 		}
 		for j := range rapid.IntRange(0, 3).Draw(t, "pods") {
-			np.Pods = append(np.Pods, genPod(t, fmt.Sprintf("%s-p%d", name, j)))
+			tn.pods = append(tn.pods, genPod(t, fmt.Sprintf("%s-p%d", name, j)))
 		}
-		slices.SortFunc(np.Pods, placement.ComparePods)
-		in.nodes = append(in.nodes, np)
+		in.nodes = append(in.nodes, tn)
 	}
 	return in
+}
+
+// grouping groups in's pods: the nodes that exist are listed, and each pod
+// is bound to its node (or pinned to it by node affinity), controlled by
+// the DaemonSet and matching its selector.
+func (in input) grouping(t *rapid.T, shuffle bool) *placement.Grouping {
+	var nodes []*corev1.Node
+	var pods []*corev1.Pod
+	for _, n := range in.nodes {
+		if !in.gone[n.name] {
+			node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.name}}
+			if !n.shouldRun {
+				node.Spec.Taints = []corev1.Taint{{Key: "dedicated", Effect: corev1.TaintEffectNoSchedule}}
+			}
+			nodes = append(nodes, node)
+		}
+		for _, pod := range n.pods {
+			pods = append(pods, bound(in.ds, pod, n.name))
+		}
+	}
+	if shuffle {
+		nodes = rapid.Permutation(nodes).Draw(t, "nodeOrder")
+		pods = rapid.Permutation(pods).Draw(t, "podOrder")
+	}
+	g, err := placement.Group(placement.GroupInput{Evaluator: placement.New(in.ds, placement.Options{}), Hash: in.hash, Now: now, Nodes: nodes, Pods: pods})
+	if err != nil {
+		t.Fatalf("Group: %v", err)
+	}
+	return g
+}
+
+// bound returns a copy of pod in ds's namespace, controlled by ds, matching
+// its selector and targeting node: bound to it, or, for a pod with an
+// (empty) affinity, pinned to it as the controller creates pods.
+func bound(ds *appsv1.DaemonSet, pod *corev1.Pod, node string) *corev1.Pod {
+	pod = pod.DeepCopy()
+	pod.Namespace = ds.Namespace
+	if pod.Labels == nil {
+		pod.Labels = map[string]string{}
+	}
+	pod.Labels["app"] = "fluentd"
+	pod.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ds, placement.ControllerKind)}
+	if pod.Spec.Affinity != nil {
+		dstest.Unscheduled(node)(pod)
+	} else {
+		pod.Spec.NodeName = node
+	}
+	return pod
 }
 
 // reference computes the status the plain way, from the placement helpers
@@ -137,18 +191,20 @@ func reference(in input) appsv1.DaemonSetStatus {
 	}
 	var st appsv1.DaemonSetStatus
 	for _, np := range in.nodes {
-		if np.Node == nil {
+		if in.gone[np.name] {
 			continue
 		}
 		var pods []*corev1.Pod
-		for _, p := range np.Pods {
+		for _, p := range np.pods {
 			if p.DeletionTimestamp != nil && (p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded) {
 				continue
 			}
 			pods = append(pods, p)
 		}
-		slices.SortFunc(pods, placement.ComparePods)
-		if !np.Decision.ShouldRun {
+		slices.SortFunc(pods, func(a, b *corev1.Pod) int {
+			return placement.ComparePods(bound(ds, a, np.name), bound(ds, b, np.name))
+		})
+		if !np.shouldRun {
 			if len(pods) > 0 {
 				st.NumberMisscheduled++
 			}
@@ -195,15 +251,13 @@ func reference(in input) appsv1.DaemonSetStatus {
 func propCompute(t *rapid.T) {
 	in := genInput(t)
 	dsBefore := in.ds.DeepCopy()
-	nodesBefore := deepCopyNodes(in.nodes)
+	g := in.grouping(t, false)
 
-	got := status.Compute(in.ds, in.hash, in.nodes, now, in.opts)
+	r := status.Compute(in.ds, g, in.opts)
+	got := r.Status
 
 	if diff := cmp.Diff(dsBefore, in.ds); diff != "" {
 		t.Fatalf("Compute() modified the DaemonSet (-before +after):\n%s", diff)
-	}
-	if diff := cmp.Diff(nodesBefore, in.nodes); diff != "" {
-		t.Fatalf("Compute() modified the nodes (-before +after):\n%s", diff)
 	}
 	if diff := cmp.Diff(reference(in), got); diff != "" {
 		t.Fatalf("Compute() differs from the reference (-want +got):\n%s", diff)
@@ -221,44 +275,41 @@ func propCompute(t *rapid.T) {
 	if int(got.DesiredNumberScheduled+got.NumberMisscheduled) > len(in.nodes) {
 		t.Fatalf("Compute() desired %d + misscheduled %d > %d nodes", got.DesiredNumberScheduled, got.NumberMisscheduled, len(in.nodes))
 	}
-	if !status.NeedsUpdate(in.ds, got) && !cmp.Equal(in.ds.Status, got) {
-		t.Fatalf("Compute() = %+v without a write, want ds.Status %+v", got, in.ds.Status)
+	if r.Changed != status.NeedsUpdate(in.ds, got) || !r.Changed && !cmp.Equal(in.ds.Status, got) {
+		t.Fatalf("Compute() = %+v, changed %v; want ds.Status %+v exactly when no write is needed", got, r.Changed, in.ds.Status)
 	}
 
-	// Precomputed States give the same status.
-	classify := placement.NewPodClassifier(in.ds, in.hash, now)
-	withStates := dstest.WithStates(in.nodes, &classify)
-	if diff := cmp.Diff(got, status.Compute(in.ds, in.hash, withStates, now, in.opts)); diff != "" {
-		t.Fatalf("Compute() with States differs (-without +with):\n%s", diff)
+	// Input order does not matter.
+	if diff := cmp.Diff(r, status.Compute(in.ds, in.grouping(t, true), in.opts)); diff != "" {
+		t.Fatalf("Compute() depends on input order (-original +shuffled):\n%s", diff)
 	}
 
-	// Node order does not matter.
-	shuffled := rapid.Permutation(in.nodes).Draw(t, "shuffled")
-	if diff := cmp.Diff(got, status.Compute(in.ds, in.hash, shuffled, now, in.opts)); diff != "" {
-		t.Fatalf("Compute() depends on node order (-original +shuffled):\n%s", diff)
-	}
-
-	// The requeue hint follows the computed counts.
-	wantRequeue := in.ds.Spec.MinReadySeconds > 0 && got.NumberReady != got.NumberAvailable
-	if after := status.RequeueAfter(in.ds, got); (after > 0) != wantRequeue || after < 0 {
-		t.Fatalf("RequeueAfter() = %v, want a positive delay: %v", after, wantRequeue)
+	// Without a requeue, time passing alone changes nothing: no ready pod
+	// is waiting to become available.
+	if r.RequeueAfter == 0 {
+		later := status.Compute(in.ds, in.laterGrouping(t, time.Hour), in.opts)
+		if diff := cmp.Diff(r.Status, later.Status); diff != "" {
+			t.Fatalf("no requeue, but an hour later the status differs (-now +later):\n%s", diff)
+		}
 	}
 }
 
-func deepCopyNodes(nodes []placement.NodePods) []placement.NodePods {
-	if nodes == nil {
-		return nil
+// laterGrouping is grouping judged d later.
+func (in input) laterGrouping(t *rapid.T, d time.Duration) *placement.Grouping {
+	g := in.grouping(t, false)
+	var nodes []*corev1.Node
+	var pods []*corev1.Pod
+	for i := range g.Existing() {
+		nodes = append(nodes, g.At(i).Node())
 	}
-	out := make([]placement.NodePods, len(nodes))
-	for i, np := range nodes {
-		out[i] = np
-		out[i].Node = np.Node.DeepCopy()
-		out[i].Pods = nil
-		for _, p := range np.Pods {
-			out[i].Pods = append(out[i].Pods, p.DeepCopy())
-		}
+	for pod := range g.ClaimedPods() {
+		pods = append(pods, pod)
 	}
-	return out
+	later, err := placement.Group(placement.GroupInput{Evaluator: g.Evaluator(), Hash: in.hash, Now: now.Add(d), Nodes: nodes, Pods: pods})
+	if err != nil {
+		t.Fatalf("Group: %v", err)
+	}
+	return later
 }
 
 func TestComputeProperties(t *testing.T) {

@@ -19,76 +19,82 @@ type Options struct {
 	StatusOnly bool
 }
 
-// Compute returns the DaemonSetStatus that the DaemonSet has after one sync
-// of kube-controller-manager v1.37.2 (updateDaemonSetStatus and
+// Result is what one sync does to a DaemonSet's status.
+type Result struct {
+	// Status is the DaemonSetStatus after the sync: ds.Status unchanged
+	// when Changed is false.
+	Status appsv1.DaemonSetStatus
+	// Changed reports whether kube-controller-manager writes Status
+	// ([NeedsUpdate]).
+	Changed bool
+	// RequeueAfter is when kube-controller-manager syncs the DaemonSet
+	// again to count pods that become available ([RequeueAfter]); 0 for
+	// none.
+	RequeueAfter time.Duration
+}
+
+// Compute returns the status the DaemonSet has after one sync of
+// kube-controller-manager v1.37.2 (updateDaemonSetStatus and
 // storeDaemonSetStatus in pkg/controller/daemon/daemon_controller.go).
 //
-// hash is the controller-revision-hash of the current revision. nodes holds
-// one entry per existing node with its placement decision and the
-// DaemonSet's pods targeting it, each Pods slice in [placement.ComparePods]
-// order (oldest first), as the controller's getNodesToDaemonPods(false)
-// groups them. now is the clock for minReadySeconds.
+// g is ds's pods grouped for ds's current revision ([placement.Group]): its
+// hash and time judge whether a pod is updated and available.
 //
 // The rules:
-//  1. Only entries with a Node count: the controller loops over its node
-//     list, so pods bound to vanished nodes never appear in the status.
-//  2. Pods that are terminal (Failed or Succeeded) and being deleted are
-//     skipped, as getNodesToDaemonPods(false) skips them; so are nil pods.
-//  3. desiredNumberScheduled counts nodes whose Decision.ShouldRun is true;
+//  1. Only existing nodes count: the controller loops over its node list,
+//     so pods bound to vanished nodes never appear in the status.
+//  2. desiredNumberScheduled counts nodes whose Decision.ShouldRun holds;
 //     currentNumberScheduled those of them with at least one pod;
-//     numberMisscheduled the nodes with a pod where ShouldRun is false.
-//  4. On each desired node with pods only the oldest pod (the first one)
-//     counts: it is ready when its Ready condition is true, available when
-//     it has also been ready for minReadySeconds at now (see
-//     [placement.IsPodAvailable]), and updated when [placement.IsPodUpdated]
-//     holds for hash and the template generation of the deprecated
-//     annotation (an unparsable annotation counts as absent, as upstream).
-//     These are the pod's [placement.PodState] bits, as
-//     placement.NewPodClassifier(ds, hash, now) computes them; when a node's
-//     States are set, Compute reads them and not the pods.
-//  5. numberUnavailable is desiredNumberScheduled − numberAvailable.
-//  6. observedGeneration becomes ds.Generation unless opts.StatusOnly.
-//  7. collisionCount and conditions are kept from ds.Status.
-//  8. When the seven counters equal those in ds.Status and
+//     numberMisscheduled the nodes with a pod where ShouldRun does not
+//     hold.
+//  3. On each desired node with pods only the oldest pod counts (the
+//     Grouping's first; terminal pods being deleted are not in it): it is
+//     ready when its Ready condition is true, available when it has also
+//     been ready for minReadySeconds, and updated when it belongs to the
+//     revision ([placement.Pod]).
+//  4. numberUnavailable is desiredNumberScheduled − numberAvailable.
+//  5. observedGeneration becomes ds.Generation unless opts.StatusOnly.
+//  6. collisionCount and conditions are kept from ds.Status.
+//  7. When the seven counters equal those in ds.Status and
 //     ds.Status.ObservedGeneration ≥ ds.Generation, the controller writes
-//     nothing (see NeedsUpdate) and Compute returns ds.Status unchanged.
+//     nothing: Changed is false and Status is ds.Status.
 //
 // Compute does not check ds.DeletionTimestamp or an empty selector: the
 // controller returns before computing any status then, which is for the
 // caller to decide. The result shares Conditions and CollisionCount with
-// ds.Status; deep-copy it before modifying them. A nil ds gives the zero
-// status. Compute never modifies its inputs, runs in O(nodes + pods) and
-// allocates nothing (but the error of an unparsable generation annotation).
-func Compute(ds *appsv1.DaemonSet, hash string, nodes []placement.NodePods, now time.Time, opts Options) appsv1.DaemonSetStatus {
-	if ds == nil {
-		return appsv1.DaemonSetStatus{}
+// ds.Status; deep-copy it before modifying them. A nil ds or g gives the
+// zero Result. Compute never modifies its inputs, runs in O(nodes) and
+// does not allocate.
+func Compute(ds *appsv1.DaemonSet, g *placement.Grouping, opts Options) Result {
+	if ds == nil || g == nil {
+		return Result{}
 	}
-	c := placement.NewPodClassifier(ds, hash, now)
 	var desired, current, misscheduled, ready, updated, available int32
-	for i := range nodes {
-		n := &nodes[i]
-		if n.Node == nil {
+	for i := range g.Existing() {
+		n := g.At(i)
+		if !n.Exists() {
 			continue
 		}
-		k, state := oldest(n, &c)
-		if !n.Decision.ShouldRun {
-			if k >= 0 {
+		hasPod := n.Len() > 0
+		if !n.Decision().ShouldRun() {
+			if hasPod {
 				misscheduled++
 			}
 			continue
 		}
 		desired++
-		if k < 0 {
+		if !hasPod {
 			continue
 		}
 		current++
-		if state&placement.PodReady != 0 {
+		p := n.Pod(0)
+		if p.Ready() {
 			ready++
 		}
-		if state&placement.PodAvailable != 0 {
+		if p.Available() {
 			available++
 		}
-		if state&placement.PodUpdated != 0 {
+		if p.Updated() {
 			updated++
 		}
 	}
@@ -104,24 +110,12 @@ func Compute(ds *appsv1.DaemonSet, hash string, nodes []placement.NodePods, now 
 	if !opts.StatusOnly {
 		st.ObservedGeneration = ds.Generation
 	}
-	if !NeedsUpdate(ds, st) {
-		return ds.Status
+	r := Result{Status: ds.Status, Changed: NeedsUpdate(ds, st)}
+	if r.Changed {
+		r.Status = st
 	}
-	return st
-}
-
-// oldest returns the index in n.Pods of the first pod that
-// getNodesToDaemonPods(false) keeps, and its state; -1 when there is none.
-func oldest(n *placement.NodePods, c *placement.PodClassifier) (int, placement.PodState) {
-	for k, p := range n.Pods {
-		if p == nil {
-			continue
-		}
-		if s := n.StateAt(k, c); s&placement.PodDeleting == 0 || !s.Terminal() {
-			return k, s
-		}
-	}
-	return -1, 0
+	r.RequeueAfter = RequeueAfter(ds, r.Status)
+	return r
 }
 
 // NeedsUpdate reports whether kube-controller-manager calls UpdateStatus

@@ -71,17 +71,59 @@ func withGeneration(g string) podOpt {
 // deleted marks the pod as being deleted.
 func deleted(p *corev1.Pod) { p.DeletionTimestamp = ptr.To(metav1.NewTime(now.Add(-time.Minute))) }
 
+// created sets the creation time.
+func created(t time.Time) podOpt {
+	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(t) }
+}
+
 // phase sets the pod phase.
 func phase(ph corev1.PodPhase) podOpt { return func(p *corev1.Pod) { p.Status.Phase = ph } }
 
-// node returns a NodePods for an existing node with the given pods.
-func node(name string, shouldRun bool, pods ...*corev1.Pod) placement.NodePods {
-	return placement.NodePods{
-		Name:     name,
-		Node:     &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}},
-		Decision: placement.Decision{ShouldRun: shouldRun, ShouldContinueRunning: shouldRun},
-		Pods:     pods,
+// testNode is a node with the DaemonSet's pods.
+type testNode struct {
+	name      string
+	shouldRun bool
+	gone      bool // the node does not exist
+	pods      []*corev1.Pod
+}
+
+// node returns an existing node with the given pods; a node that should not
+// run the DaemonSet has an untolerated NoSchedule taint.
+func node(name string, shouldRun bool, pods ...*corev1.Pod) testNode {
+	return testNode{name: name, shouldRun: shouldRun, pods: pods}
+}
+
+// group groups the nodes' pods for ds at hash: each pod is bound to its
+// node, controlled by ds and matches its selector.
+func group(ds *appsv1.DaemonSet, hash string, nodes []testNode) *placement.Grouping {
+	if ds == nil {
+		return nil
 	}
+	var ns []*corev1.Node
+	var pods []*corev1.Pod
+	for _, n := range nodes {
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.name}}
+		if !n.shouldRun {
+			node.Spec.Taints = []corev1.Taint{{Key: "dedicated", Effect: corev1.TaintEffectNoSchedule}}
+		}
+		if !n.gone {
+			ns = append(ns, node)
+		}
+		for _, pod := range n.pods {
+			if pod != nil {
+				pod = pod.DeepCopy()
+				pod.Spec.NodeName = n.name
+				pod.Labels["app"] = "fluentd"
+				pod.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ds, placement.ControllerKind)}
+			}
+			pods = append(pods, pod)
+		}
+	}
+	g, err := placement.Group(placement.GroupInput{Evaluator: placement.New(ds, placement.Options{}), Hash: hash, Now: now, Nodes: ns, Pods: pods})
+	if err != nil {
+		panic(err)
+	}
+	return g
 }
 
 // dsOpt modifies a test DaemonSet.
@@ -91,7 +133,7 @@ type dsOpt func(*appsv1.DaemonSet)
 // last written for generation 1 with all counters zero.
 func newDS(opts ...dsOpt) *appsv1.DaemonSet {
 	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "fluentd", Namespace: "default", Generation: 2},
+		ObjectMeta: metav1.ObjectMeta{Name: "fluentd", Namespace: "default", UID: "uid-fluentd", Generation: 2},
 		Spec: appsv1.DaemonSetSpec{
 			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{"app": "fluentd"}},
 			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType},
@@ -140,7 +182,7 @@ func TestCompute(t *testing.T) {
 		name  string
 		ds    *appsv1.DaemonSet
 		hash  string
-		nodes []placement.NodePods
+		nodes []testNode
 		opts  status.Options
 		want  appsv1.DaemonSetStatus
 	}{
@@ -152,21 +194,21 @@ func TestCompute(t *testing.T) {
 		{
 			name:  "desired node without pod",
 			ds:    newDS(),
-			nodes: []placement.NodePods{node("a", true)},
+			nodes: []testNode{node("a", true)},
 			want:  counts(1, 0, 0, 0, 0, 0, 2),
 		},
 		{
 			name:  "ready updated pod",
 			ds:    newDS(),
 			hash:  hashNew,
-			nodes: []placement.NodePods{node("a", true, newPod("p", ready, withHash(hashNew)))},
+			nodes: []testNode{node("a", true, newPod("p", ready, withHash(hashNew)))},
 			want:  counts(1, 1, 0, 1, 1, 1, 2),
 		},
 		{
 			name: "misscheduled pod",
 			ds:   newDS(),
 			hash: hashNew,
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", false, newPod("p", ready, withHash(hashNew))),
 				node("b", false),
 			},
@@ -175,7 +217,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "misscheduled counts once per node",
 			ds:   newDS(),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", false, newPod("p1", ready), newPod("p2", ready)),
 			},
 			want: counts(0, 0, 1, 0, 0, 0, 2),
@@ -184,8 +226,8 @@ func TestCompute(t *testing.T) {
 			name: "oldest unready pod makes the node unready",
 			ds:   newDS(),
 			hash: hashNew,
-			nodes: []placement.NodePods{node("a", true,
-				newPod("old", withHash(hashOld)),
+			nodes: []testNode{node("a", true,
+				newPod("old", withHash(hashOld), created(now.Add(-2*time.Hour))),
 				newPod("new", ready, withHash(hashNew)))},
 			want: counts(1, 1, 0, 0, 0, 0, 2),
 		},
@@ -193,8 +235,8 @@ func TestCompute(t *testing.T) {
 			name: "oldest ready old pod is ready but not updated",
 			ds:   newDS(),
 			hash: hashNew,
-			nodes: []placement.NodePods{node("a", true,
-				newPod("old", ready, withHash(hashOld)),
+			nodes: []testNode{node("a", true,
+				newPod("old", ready, withHash(hashOld), created(now.Add(-2*time.Hour))),
 				newPod("new", withHash(hashNew)))},
 			want: counts(1, 1, 0, 1, 0, 1, 2),
 		},
@@ -202,80 +244,80 @@ func TestCompute(t *testing.T) {
 			name:  "updated via template generation",
 			ds:    newDS(templateGeneration("3")),
 			hash:  hashNew,
-			nodes: []placement.NodePods{node("a", true, newPod("p", withHash(hashOld), withGeneration("3")))},
+			nodes: []testNode{node("a", true, newPod("p", withHash(hashOld), withGeneration("3")))},
 			want:  counts(1, 1, 0, 0, 1, 0, 2),
 		},
 		{
 			name:  "template generation compared as decimal text",
 			ds:    newDS(templateGeneration("3")),
 			hash:  hashNew,
-			nodes: []placement.NodePods{node("a", true, newPod("p", withHash(hashOld), withGeneration("03")))},
+			nodes: []testNode{node("a", true, newPod("p", withHash(hashOld), withGeneration("03")))},
 			want:  counts(1, 1, 0, 0, 0, 0, 2),
 		},
 		{
 			name:  "large template generation",
 			ds:    newDS(templateGeneration("123456789012")),
-			nodes: []placement.NodePods{node("a", true, newPod("p", withGeneration("123456789012")))},
+			nodes: []testNode{node("a", true, newPod("p", withGeneration("123456789012")))},
 			want:  counts(1, 1, 0, 0, 1, 0, 2),
 		},
 		{
 			name:  "unparsable template generation counts as absent",
 			ds:    newDS(templateGeneration("three")),
 			hash:  hashNew,
-			nodes: []placement.NodePods{node("a", true, newPod("p", withHash(hashOld), withGeneration("three")))},
+			nodes: []testNode{node("a", true, newPod("p", withHash(hashOld), withGeneration("three")))},
 			want:  counts(1, 1, 0, 0, 0, 0, 2),
 		},
 		{
 			name:  "unparsable template generation still matches by hash",
 			ds:    newDS(templateGeneration("three")),
 			hash:  hashNew,
-			nodes: []placement.NodePods{node("a", true, newPod("p", withHash(hashNew)))},
+			nodes: []testNode{node("a", true, newPod("p", withHash(hashNew)))},
 			want:  counts(1, 1, 0, 0, 1, 0, 2),
 		},
 		{
 			name:  "empty hash matches nothing",
 			ds:    newDS(),
 			hash:  "",
-			nodes: []placement.NodePods{node("a", true, newPod("p", withHash("")))},
+			nodes: []testNode{node("a", true, newPod("p", withHash("")))},
 			want:  counts(1, 1, 0, 0, 0, 0, 2),
 		},
 		{
 			name:  "minReadySeconds elapsed exactly",
 			ds:    newDS(minReady(30)),
-			nodes: []placement.NodePods{node("a", true, newPod("p", readySince(now.Add(-30*time.Second))))},
+			nodes: []testNode{node("a", true, newPod("p", readySince(now.Add(-30*time.Second))))},
 			want:  counts(1, 1, 0, 1, 0, 1, 2),
 		},
 		{
 			name:  "minReadySeconds not yet elapsed",
 			ds:    newDS(minReady(30)),
-			nodes: []placement.NodePods{node("a", true, newPod("p", readySince(now.Add(-30*time.Second+time.Nanosecond))))},
+			nodes: []testNode{node("a", true, newPod("p", readySince(now.Add(-30*time.Second+time.Nanosecond))))},
 			want:  counts(1, 1, 0, 1, 0, 0, 2),
 		},
 		{
 			name:  "minReadySeconds without transition time",
 			ds:    newDS(minReady(30)),
-			nodes: []placement.NodePods{node("a", true, newPod("p", readySince(time.Time{})))},
+			nodes: []testNode{node("a", true, newPod("p", readySince(time.Time{})))},
 			want:  counts(1, 1, 0, 1, 0, 0, 2),
 		},
 		{
 			name:  "minReadySeconds zero ready is available",
 			ds:    newDS(),
-			nodes: []placement.NodePods{node("a", true, newPod("p", readySince(now)))},
+			nodes: []testNode{node("a", true, newPod("p", readySince(now)))},
 			want:  counts(1, 1, 0, 1, 0, 1, 2),
 		},
 		{
 			name: "vanished node ignored",
 			ds:   newDS(),
-			nodes: []placement.NodePods{
-				{Name: "gone", Pods: []*corev1.Pod{newPod("p", ready)}},
-				{Name: "gone2", Decision: placement.Decision{ShouldRun: true}, Pods: []*corev1.Pod{newPod("q", ready)}},
+			nodes: []testNode{
+				{name: "gone", gone: true, pods: []*corev1.Pod{newPod("p", ready)}},
+				{name: "gone2", gone: true, shouldRun: true, pods: []*corev1.Pod{newPod("q", ready)}},
 			},
 			want: counts(0, 0, 0, 0, 0, 0, 2),
 		},
 		{
 			name: "terminal pod being deleted skipped",
 			ds:   newDS(),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("failed", ready, phase(corev1.PodFailed), deleted), newPod("p")),
 				node("b", true, newPod("done", ready, phase(corev1.PodSucceeded), deleted)),
 				node("c", false, newPod("done2", phase(corev1.PodSucceeded), deleted)),
@@ -285,7 +327,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "terminal pod not deleted counts",
 			ds:   newDS(),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("failed", ready, phase(corev1.PodFailed)), newPod("p")),
 			},
 			want: counts(1, 1, 0, 1, 0, 1, 2),
@@ -293,7 +335,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "running pod being deleted counts",
 			ds:   newDS(),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("p", ready, deleted)),
 			},
 			want: counts(1, 1, 0, 1, 0, 1, 2),
@@ -301,14 +343,14 @@ func TestCompute(t *testing.T) {
 		{
 			name:  "nil pods skipped",
 			ds:    newDS(),
-			nodes: []placement.NodePods{node("a", true, nil, newPod("p", ready)), node("b", false, nil)},
+			nodes: []testNode{node("a", true, nil, newPod("p", ready)), node("b", false, nil)},
 			want:  counts(1, 1, 0, 1, 0, 1, 2),
 		},
 		{
 			name: "status only keeps observedGeneration",
 			ds:   newDS(),
 			opts: status.Options{StatusOnly: true},
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("p", ready)),
 			},
 			want: counts(1, 1, 0, 1, 0, 1, 1),
@@ -317,7 +359,7 @@ func TestCompute(t *testing.T) {
 			name: "status only with unchanged counters",
 			ds:   newDS(withStatus(counts(1, 1, 0, 1, 0, 1, 1))),
 			opts: status.Options{StatusOnly: true},
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("p", ready)),
 			},
 			want: counts(1, 1, 0, 1, 0, 1, 1),
@@ -325,7 +367,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "full sync raises observedGeneration with unchanged counters",
 			ds:   newDS(withStatus(counts(1, 1, 0, 1, 0, 1, 1))),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("p", ready)),
 			},
 			want: counts(1, 1, 0, 1, 0, 1, 2),
@@ -333,7 +375,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "no write keeps a newer observedGeneration",
 			ds:   newDS(withStatus(counts(1, 1, 0, 1, 0, 1, 7))),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("p", ready)),
 			},
 			want: counts(1, 1, 0, 1, 0, 1, 7),
@@ -341,7 +383,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "write lowers a newer observedGeneration",
 			ds:   newDS(withStatus(counts(1, 1, 0, 1, 0, 1, 7))),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("p")),
 			},
 			want: counts(1, 1, 0, 0, 0, 0, 2),
@@ -351,7 +393,7 @@ func TestCompute(t *testing.T) {
 			ds: newDS(withStatus(appsv1.DaemonSetStatus{
 				ObservedGeneration: 1, CollisionCount: ptr.To[int32](3), Conditions: conditions,
 			})),
-			nodes: []placement.NodePods{node("a", true)},
+			nodes: []testNode{node("a", true)},
 			want: appsv1.DaemonSetStatus{
 				ObservedGeneration: 2, DesiredNumberScheduled: 1, NumberUnavailable: 1,
 				CollisionCount: ptr.To[int32](3), Conditions: conditions,
@@ -360,7 +402,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "stale counters overwritten",
 			ds:   newDS(withStatus(counts(5, 5, 5, 5, 5, 5, 2))),
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("p", ready)),
 			},
 			want: counts(1, 1, 0, 1, 0, 1, 2),
@@ -369,7 +411,7 @@ func TestCompute(t *testing.T) {
 			name: "mixed",
 			ds:   newDS(minReady(10), templateGeneration("4")),
 			hash: hashNew,
-			nodes: []placement.NodePods{
+			nodes: []testNode{
 				node("a", true, newPod("a1", ready, withHash(hashNew))),
 				node("b", true, newPod("b1", readySince(now.Add(-5*time.Second)), withHash(hashNew))),
 				node("c", true, newPod("c1", withGeneration("4"))),
@@ -387,7 +429,7 @@ func TestCompute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := status.Compute(tc.ds, tc.hash, tc.nodes, now, tc.opts)
+			got := status.Compute(tc.ds, group(tc.ds, tc.hash, tc.nodes), tc.opts).Status
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Compute() mismatch (-want +got):\n%s", diff)
 			}
@@ -402,9 +444,10 @@ func TestComputeNoWriteReturnsInputStatus(t *testing.T) {
 	st := counts(1, 1, 0, 0, 0, 0, 2)
 	st.Conditions = conds
 	ds := newDS(withStatus(st))
-	got := status.Compute(ds, "", []placement.NodePods{node("a", true, newPod("p"))}, now, status.Options{})
-	if status.NeedsUpdate(ds, got) {
-		t.Errorf("NeedsUpdate(ds, Compute()) = true, want false")
+	r := status.Compute(ds, group(ds, "", []testNode{node("a", true, newPod("p"))}), status.Options{})
+	got := r.Status
+	if r.Changed || status.NeedsUpdate(ds, got) {
+		t.Errorf("Compute().Changed = %v, NeedsUpdate(ds, Compute()) = %v; want false", r.Changed, status.NeedsUpdate(ds, got))
 	}
 	if &got.Conditions[0] != &conds[0] {
 		t.Errorf("Compute() copied Conditions, want them shared with ds.Status")
@@ -479,17 +522,17 @@ func TestComputeRequeue(t *testing.T) {
 	// A pod ready 5s ago with minReadySeconds 10 is ready, not available:
 	// the controller looks again after 10s.
 	ds := newDS(minReady(10))
-	st := status.Compute(ds, "", []placement.NodePods{node("a", true, newPod("p", readySince(now.Add(-5*time.Second))))}, now, status.Options{})
-	if got, want := status.RequeueAfter(ds, st), 10*time.Second; got != want {
-		t.Errorf("RequeueAfter(ds, Compute()) = %v, want %v", got, want)
+	r := status.Compute(ds, group(ds, "", []testNode{node("a", true, newPod("p", readySince(now.Add(-5*time.Second))))}), status.Options{})
+	if got, want := r.RequeueAfter, 10*time.Second; got != want {
+		t.Errorf("Compute().RequeueAfter = %v, want %v", got, want)
 	}
 }
 
 func TestComputeAllocs(t *testing.T) {
 	ds := newDS(minReady(5), templateGeneration("1234"))
-	nodes := benchNodes(100)
+	g := group(ds, hashNew, benchNodes(100))
 	allocs := testing.AllocsPerRun(50, func() {
-		status.Compute(ds, hashNew, nodes, now, status.Options{})
+		status.Compute(ds, g, status.Options{})
 	})
 	if allocs != 0 {
 		t.Errorf("Compute() allocates %v times per call, want 0", allocs)
@@ -730,8 +773,8 @@ func (w failWriter) Write([]byte) (int, error) { return 0, w.err }
 // the new revision created an hour ago (every 7th one also holds a newer
 // pod), every 10th holds a misscheduled pod, and every 13th desired node
 // has no pod.
-func benchNodes(n int) []placement.NodePods {
-	nodes := make([]placement.NodePods, n)
+func benchNodes(n int) []testNode {
+	nodes := make([]testNode, n)
 	for i := range nodes {
 		name := fmt.Sprintf("node-%06d", i)
 		var pods []*corev1.Pod
@@ -749,35 +792,12 @@ func benchNodes(n int) []placement.NodePods {
 func BenchmarkCompute(b *testing.B) {
 	ds := newDS(minReady(5), templateGeneration("1234"))
 	for _, n := range []int{1000, 10000, 100000} {
-		nodes := benchNodes(n)
+		g := group(ds, hashNew, benchNodes(n))
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				status.Compute(ds, hashNew, nodes, now, status.Options{})
+				status.Compute(ds, g, status.Options{})
 			}
 		})
-	}
-}
-
-// TestComputeReadsStates checks that Compute takes a node's States, when
-// they are set, instead of classifying the pods: here they contradict the
-// pod, which is old, not ready, and failed and being deleted.
-func TestComputeReadsStates(t *testing.T) {
-	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "p", Labels: map[string]string{appsv1.DefaultDaemonSetUniqueLabelKey: hashOld},
-			DeletionTimestamp: &metav1.Time{Time: now}},
-		Status: corev1.PodStatus{Phase: corev1.PodFailed},
-	}
-	node := placement.NodePods{Name: "n", Node: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}},
-		Decision: placement.Decision{ShouldRun: true, ShouldContinueRunning: true}, Pods: []*corev1.Pod{pod}}
-	if got := status.Compute(ds, hashNew, []placement.NodePods{node}, now, status.Options{}); got.CurrentNumberScheduled != 0 {
-		t.Fatalf("without States: current %d, want 0 (a terminal pod being deleted is skipped)", got.CurrentNumberScheduled)
-	}
-	node.States = []placement.PodState{placement.PodReady | placement.PodAvailable | placement.PodUpdated}
-	want := appsv1.DaemonSetStatus{DesiredNumberScheduled: 1, CurrentNumberScheduled: 1, NumberReady: 1,
-		UpdatedNumberScheduled: 1, NumberAvailable: 1, ObservedGeneration: 1}
-	if diff := cmp.Diff(want, status.Compute(ds, hashNew, []placement.NodePods{node}, now, status.Options{})); diff != "" {
-		t.Errorf("with States (-want +got):\n%s", diff)
 	}
 }

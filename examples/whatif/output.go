@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/status"
 	"k8s.io/apimachinery/pkg/labels"
@@ -99,9 +100,9 @@ func toOracle(ds *appsv1.DaemonSet, p plan.Plan) oraclePlan {
 	}
 	for _, c := range p.Claims {
 		switch c.Kind {
-		case plan.ClaimPod:
+		case placement.ClaimPod:
 			o.Claims.Pods = append(o.Claims.Pods, oracleClaim{Name: c.Name, Type: podPatchType, Patch: json.RawMessage(c.Patch)})
-		case plan.ClaimRevision:
+		case placement.ClaimRevision:
 			o.Claims.Revisions = append(o.Claims.Revisions, oracleClaim{Name: c.Name, Type: revisionPatchType, Patch: json.RawMessage(c.Patch)})
 		}
 	}
@@ -145,11 +146,7 @@ func writeTable(w io.Writer, snap plan.Snapshot, p plan.Plan, now time.Time) err
 		fmt.Fprintf(tw, "relabel\tpod/%s\t\t%s\n", pp.Pod, labels.Set(pp.Labels).String())
 	}
 	for _, c := range p.Claims {
-		verb := "release"
-		if c.Adopt {
-			verb = "adopt"
-		}
-		fmt.Fprintf(tw, "%s\t%s/%s\t\t%s\n", verb, strings.ToLower(string(c.Kind)), c.Name, "controller reference")
+		fmt.Fprintf(tw, "%s\t%s/%s\t\t%s\n", c.Type, strings.ToLower(string(c.Kind)), c.Name, "controller reference")
 	}
 	for _, r := range p.Revisions.Create {
 		fmt.Fprintf(tw, "create\tcontrollerrevision/%s\t\trevision %d\n", r.Name, r.Revision)

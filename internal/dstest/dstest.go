@@ -7,16 +7,14 @@ package dstest
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
+	"github.com/dsplan/dsplan/placement"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-
-	"github.com/dsplan/dsplan/placement"
 )
 
 // Epoch is the creation time of objects the builders make, and a
@@ -213,16 +211,12 @@ func Unscheduled(node string) func(*corev1.Pod) {
 	}
 }
 
-// WithStates returns a copy of nodes whose States are set by c, as a
-// planner that classified every pod once sets them.
-func WithStates(nodes []placement.NodePods, c *placement.PodClassifier) []placement.NodePods {
-	out := slices.Clone(nodes)
-	for i := range out {
-		n := &out[i]
-		n.States = make([]placement.PodState, len(n.Pods))
-		for k, pod := range n.Pods {
-			n.States[k] = c.State(pod)
-		}
+// Group groups pods for ds's revision hash at now (placement.Group) and
+// panics on an error: for tests whose inputs are valid by construction.
+func Group(ds *appsv1.DaemonSet, hash string, now time.Time, nodes []*corev1.Node, pods []*corev1.Pod) *placement.Grouping {
+	g, err := placement.Group(placement.GroupInput{Evaluator: placement.New(ds, placement.Options{}), Hash: hash, Now: now, Nodes: nodes, Pods: pods})
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return g
 }

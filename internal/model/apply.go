@@ -9,7 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/rollout"
 )
 
 // OpKind is the kind of one API call of a plan.
@@ -85,7 +87,7 @@ func (c *Cluster) Apply(p plan.Plan, ok func(Op) bool) []Op {
 		ok = func(Op) bool { return true }
 	}
 	for _, d := range p.Deletes {
-		if d.Reason == plan.DeleteFailed {
+		if d.Reason == rollout.DeleteFailed {
 			c.nextBackoff(d.Node)
 		}
 	}
@@ -207,14 +209,14 @@ func (c *Cluster) deleteRevision(name string) bool {
 
 // claim adopts (sets the controller reference to the DaemonSet) or
 // releases (removes the DaemonSet's owner reference) a pod or revision.
-func (c *Cluster) claim(cl plan.Claim) bool {
+func (c *Cluster) claim(cl placement.Claim) bool {
 	var meta *metav1.ObjectMeta
 	switch cl.Kind {
-	case plan.ClaimPod:
+	case placement.ClaimPod:
 		if p := c.Pod(cl.Name); p != nil {
 			meta = &p.ObjectMeta
 		}
-	case plan.ClaimRevision:
+	case placement.ClaimRevision:
 		for _, r := range c.Revisions {
 			if r.Name == cl.Name {
 				meta = &r.ObjectMeta
@@ -226,8 +228,8 @@ func (c *Cluster) claim(cl plan.Claim) bool {
 	}
 	ds := c.DaemonSet
 	meta.OwnerReferences = slices.DeleteFunc(meta.OwnerReferences, func(r metav1.OwnerReference) bool { return r.UID == ds.UID })
-	if cl.Adopt {
-		meta.OwnerReferences = append(meta.OwnerReferences, *metav1.NewControllerRef(ds, appsv1.SchemeGroupVersion.WithKind("DaemonSet")))
+	if cl.Type == placement.Adopt {
+		meta.OwnerReferences = append(meta.OwnerReferences, *metav1.NewControllerRef(ds, placement.ControllerKind))
 	}
 	return true
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/rollout"
 )
 
 func newCluster(t *testing.T, nodes ...string) *Cluster {
@@ -123,7 +124,7 @@ func TestUpdateSpecBumpsGeneration(t *testing.T) {
 
 func TestFailedPodBackoff(t *testing.T) {
 	c := newCluster(t, "node-a")
-	fail := plan.Plan{Deletes: []plan.Delete{{Pod: "x", Node: "node-a", Reason: plan.DeleteFailed}}}
+	fail := plan.Plan{Deletes: []plan.Delete{{Pod: "x", Node: "node-a", Reason: rollout.DeleteFailed}}}
 	var got []time.Duration
 	for range 3 {
 		c.Apply(fail, nil)

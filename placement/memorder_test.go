@@ -1,4 +1,4 @@
-package plan
+package placement
 
 import (
 	"cmp"
@@ -14,7 +14,7 @@ import (
 // a permutation; a list mostly in address order is kept as it is; any other
 // is sorted by address (in units of 16 bytes), stably.
 func TestMemoryOrder(t *testing.T) {
-	var sc scratch
+	var gr Grouper
 	rapid.Check(t, func(t *rapid.T) {
 		// 1 MiB spans more than one 11-bit pass of the radix sort.
 		backing := make([]int64, rapid.SampledFrom([]int{64, 1 << 17}).Draw(t, "backing"))
@@ -24,7 +24,7 @@ func TestMemoryOrder(t *testing.T) {
 			}
 			return &backing[rapid.IntRange(0, len(backing)-1).Draw(t, "at")]
 		}), 0, 50).Draw(t, "ptrs")
-		got := slices.Clone(memoryOrder(&sc, ptrs))
+		got := slices.Clone(memoryOrder(&gr, ptrs))
 
 		seen := make([]bool, len(ptrs))
 		for _, i := range got {

@@ -1,4 +1,4 @@
-package plan
+package placement
 
 import (
 	"math/bits"
@@ -10,7 +10,7 @@ import (
 // with an LSD radix sort in O(len(ptrs)) time (a few passes of 11 bits
 // each); ties, such as nil pointers, keep list order. A list that is mostly
 // in that order already (three pairs in four ascending) is kept as it is.
-// It reuses the memory of sc.
+// It reuses the memory of gr.
 //
 // Why: informers list objects in no particular order, while an object
 // lies on the heap next to those created around the same time. Visiting
@@ -19,13 +19,13 @@ import (
 // which the processor prefetches. The order of the visits never shows in a
 // plan (every result is kept per pod or sorted), and the garbage collector
 // does not move heap objects, so the addresses hold during a plan.
-func memoryOrder[T any](sc *scratch, ptrs []*T) []int32 {
+func memoryOrder[T any](gr *Grouper, ptrs []*T) []int32 {
 	n := len(ptrs)
-	order := resize(sc.order, n)
+	order := resize(gr.order, n)
 	for i := range order {
 		order[i] = int32(i)
 	}
-	sc.order = order
+	gr.order = order
 	if n < 2 {
 		return order
 	}
@@ -47,8 +47,8 @@ func memoryOrder[T any](sc *scratch, ptrs []*T) []int32 {
 		return order
 	}
 	// Keys in units of 16 bytes, the heap's smallest alignment for structs.
-	keys, keys2 := resize(sc.keys, n), resize(sc.keys2, n)
-	order2 := resize(sc.order2, n)
+	keys, keys2 := resize(gr.keys, n), resize(gr.keys2, n)
+	order2 := resize(gr.order2, n)
 	for i, p := range ptrs {
 		keys[i] = uint64(uintptr(unsafe.Pointer(p))>>4 - lo>>4)
 	}
@@ -72,6 +72,6 @@ func memoryOrder[T any](sc *scratch, ptrs []*T) []int32 {
 		keys, keys2 = keys2, keys
 		order, order2 = order2, order
 	}
-	sc.keys, sc.keys2, sc.order, sc.order2 = keys, keys2, order, order2
+	gr.keys, gr.keys2, gr.order, gr.order2 = keys, keys2, order, order2
 	return order
 }
