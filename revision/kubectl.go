@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"reflect"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,7 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
 )
 
 // ChangeCauseAnnotation is the annotation kubectl shows as CHANGE-CAUSE in
@@ -189,15 +186,13 @@ func (r UndoResult) Message() string {
 //     "unable to find specified revision N in history";
 //  5. if ds's template already matches that revision ([Match], byte
 //     equality of the stored data), nothing changes: Skipped;
-//  6. otherwise the revision's data is applied to ds as a strategic merge
-//     patch ({"spec":{"template":{..., "$patch":"replace"}}} replaces the
-//     template as a whole; maps merge key by key, null deletes). Data a
-//     strategic merge patch cannot apply gives the error
-//     "failed restoring revision N: <reason>", and so does data that
-//     kube-controller-manager never writes and this package does not
-//     implement: a list that would be merged with an existing list (other
-//     than spec.selector.matchExpressions), or the $retainKeys,
-//     $setElementOrder and $deleteFromPrimitiveList directives.
+//  6. otherwise the revision's data is applied to ds as the strategic merge
+//     patch it is, with apimachinery's strategicpatch and the DaemonSet
+//     schema, as the API server applies kubectl's patch
+//     ({"spec":{"template":{..., "$patch":"replace"}}} replaces the template
+//     as a whole; maps merge key by key, lists by their merge keys, null
+//     deletes, every directive is honoured). Data a strategic merge patch
+//     cannot apply gives the error "failed restoring revision N: <reason>".
 //
 // On error the result is the zero UndoResult. Inputs are not modified.
 func Undo(ds *appsv1.DaemonSet, revisions []*appsv1.ControllerRevision, toRevision int64) (UndoResult, error) {
@@ -267,154 +262,25 @@ func Restart(ds *appsv1.DaemonSet, at time.Time) (*appsv1.DaemonSet, error) {
 }
 
 // apply mirrors kubectl's applyDaemonSetHistory: ds encoded to JSON, the
-// revision's data applied as a strategic merge patch, the result decoded into
-// a new DaemonSet (unknown fields dropped).
+// revision's data applied with apimachinery's strategic merge patch (the
+// same function and schema, appsv1.DaemonSet, kubectl uses), the result
+// decoded into a new DaemonSet (unknown fields dropped).
 func apply(ds *appsv1.DaemonSet, r *appsv1.ControllerRevision) (*appsv1.DaemonSet, error) {
 	dsJSON, err := json.Marshal(ds)
 	if err != nil {
-		return nil, err
-	}
-	var original map[string]any
-	if err := utiljson.Unmarshal(dsJSON, &original); err != nil {
 		return nil, err
 	}
 	raw := r.Data.Raw
 	if raw == nil {
 		raw = []byte("{}")
 	}
-	var patch map[string]any
-	if err := utiljson.Unmarshal(raw, &patch); err != nil {
-		return nil, errors.New("invalid JSON document")
-	}
-	merged, err := mergeMap("", original, patch)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(merged)
+	patched, err := strategicpatch.StrategicMergePatch(dsJSON, raw, &appsv1.DaemonSet{})
 	if err != nil {
 		return nil, err
 	}
 	out := &appsv1.DaemonSet{}
-	if err := utiljson.Unmarshal(b, out); err != nil {
+	if err := json.Unmarshal(patched, out); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// atomicLists are the DaemonSet lists (outside a replaced template) that a
-// strategic merge patch replaces as a whole. Other lists merge by key or
-// depend on the schema in ways apply does not implement; it says so.
-var atomicLists = map[string]bool{
-	"spec.selector.matchExpressions": true,
-	"metadata.managedFields":         true,
-}
-
-// mergeMap applies patch to original as apimachinery's strategic merge patch
-// (v0.37.2 mergeMap with IgnoreUnmatchedNulls) does for a DaemonSet, for the
-// subset described in [Undo]. It consumes both maps.
-func mergeMap(path string, original, patch map[string]any) (map[string]any, error) {
-	if d, ok := patch["$patch"]; ok {
-		switch d {
-		case "replace":
-			delete(patch, "$patch")
-			return patch, nil
-		case "delete":
-			return map[string]any{}, nil
-		default:
-			return nil, fmt.Errorf("unknown patch type: %v in map: %v", d, patch)
-		}
-	}
-	if original == nil {
-		original = map[string]any{}
-	}
-	// Keys in sorted order keep error messages deterministic.
-	for _, k := range slices.Sorted(maps.Keys(patch)) {
-		pv := patch[k]
-		if strings.HasPrefix(k, "$") {
-			return nil, fmt.Errorf("unsupported strategic merge patch directive %q at %q", k, path)
-		}
-		p := k
-		if path != "" {
-			p = path + "." + k
-		}
-		if pv == nil {
-			delete(original, k)
-			continue
-		}
-		ov, ok := original[k]
-		if !ok || reflect.TypeOf(ov) != reflect.TypeOf(pv) {
-			discardNulls(pv)
-			if v, keep := removeDirectives(pv); keep {
-				original[k] = v
-			} else {
-				delete(original, k)
-			}
-			continue
-		}
-		switch pv := pv.(type) {
-		case map[string]any:
-			merged, err := mergeMap(p, ov.(map[string]any), pv)
-			if err != nil {
-				return nil, err
-			}
-			original[k] = merged
-		case []any:
-			if !atomicLists[p] {
-				return nil, fmt.Errorf("unsupported strategic merge of list %q", p)
-			}
-			original[k] = pv
-		default:
-			original[k] = pv
-		}
-	}
-	return original, nil
-}
-
-// discardNulls drops null values from maps nested in v (strategic merge
-// patch's discardNullValuesFromPatch).
-func discardNulls(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if x == nil {
-				delete(v, k)
-			} else {
-				discardNulls(x)
-			}
-		}
-	case []any:
-		for _, x := range v {
-			discardNulls(x)
-		}
-	}
-}
-
-// removeDirectives drops maps holding "$patch" from v, as strategic merge
-// patch does for values without a counterpart in the original; keep is false
-// when v itself is such a map.
-func removeDirectives(v any) (out any, keep bool) {
-	switch v := v.(type) {
-	case map[string]any:
-		if _, ok := v["$patch"]; ok {
-			return nil, false
-		}
-		for k, x := range v {
-			if y, keep := removeDirectives(x); keep {
-				v[k] = y
-			} else {
-				delete(v, k)
-			}
-		}
-		return v, true
-	case []any:
-		res := []any{}
-		for _, x := range v {
-			if y, keep := removeDirectives(x); keep {
-				res = append(res, y)
-			}
-		}
-		return res, true
-	default:
-		return v, true
-	}
 }

@@ -259,10 +259,6 @@ func TestUndoErrors(t *testing.T) {
 			wantErr: "failed restoring revision 1: json: cannot unmarshal number into Go struct field DaemonSetSpec.spec.template of type v1.PodTemplateSpec"},
 		{name: "unknown patch directive", revisions: bad(`{"spec":{"$patch":"merge"}}`), to: 1,
 			wantErr: "failed restoring revision 1: unknown patch type: merge in map: map[$patch:merge]"},
-		{name: "keyed list merge", revisions: bad(`{"metadata":{"finalizers":["b"]}}`), to: 1,
-			wantErr: `failed restoring revision 1: unsupported strategic merge of list "metadata.finalizers"`},
-		{name: "retainKeys directive", revisions: bad(`{"spec":{"$retainKeys":["x"]}}`), to: 1,
-			wantErr: `failed restoring revision 1: unsupported strategic merge patch directive "$retainKeys" at "spec"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,6 +268,56 @@ func TestUndoErrors(t *testing.T) {
 			}
 			if diff := cmp.Diff(UndoResult{}, got); diff != "" {
 				t.Errorf("Undo on error (-want zero +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestUndoStrategicMerge: revision data kube-controller-manager never
+// writes, but a strategic merge patch may hold, is applied as kubectl's
+// rollback applies it (apimachinery's strategicpatch with the DaemonSet
+// schema): lists merge by their merge keys, directives are honoured.
+func TestUndoStrategicMerge(t *testing.T) {
+	three := history(t, "fluentd:v1", "fluentd:v2", "fluentd:v3")
+	ds := newDS("fluentd:v3")
+	ds.Finalizers = []string{"a"}
+	ds.Spec.Template.Spec.Containers[0].Args = []string{"--verbose"}
+	revs := func(data string) []*appsv1.ControllerRevision {
+		return []*appsv1.ControllerRevision{withData(three[0], data), three[2]}
+	}
+	for _, tc := range []struct {
+		name  string
+		data  string
+		check func(*appsv1.DaemonSet) string
+	}{
+		{name: "finalizers merge", data: `{"metadata":{"finalizers":["b"]}}`, check: func(got *appsv1.DaemonSet) string {
+			return cmp.Diff([]string{"b", "a"}, got.Finalizers)
+		}},
+		{name: "containers merge by name", data: `{"spec":{"template":{"spec":{"containers":[{"name":"fluentd","image":"fluentd:v9"}]}}}}`,
+			check: func(got *appsv1.DaemonSet) string {
+				c := got.Spec.Template.Spec.Containers
+				return cmp.Diff([]string{"fluentd:v9", "--verbose"}, []string{c[0].Image, c[0].Args[0]})
+			}},
+		{name: "retainKeys", data: `{"spec":{"$retainKeys":["template"]}}`, check: func(got *appsv1.DaemonSet) string {
+			// Every spec field but template is cleared.
+			return cmp.Diff([]any{(*metav1.LabelSelector)(nil), (*int32)(nil), "fluentd:v3"},
+				[]any{got.Spec.Selector, got.Spec.RevisionHistoryLimit, got.Spec.Template.Spec.Containers[0].Image})
+		}},
+		{name: "setElementOrder", data: `{"metadata":{"$setElementOrder/finalizers":["b","a"],"finalizers":["b"]}}`, check: func(got *appsv1.DaemonSet) string {
+			return cmp.Diff([]string{"b", "a"}, got.Finalizers)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := ds.DeepCopy()
+			got, err := Undo(ds, revs(tc.data), 1)
+			if err != nil {
+				t.Fatalf("Undo: %v", err)
+			}
+			if diff := tc.check(got.DaemonSet); diff != "" {
+				t.Errorf("Undo (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, ds); diff != "" {
+				t.Errorf("Undo modified ds (-before +after):\n%s", diff)
 			}
 		})
 	}
