@@ -3,6 +3,7 @@ package placement
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -244,6 +245,66 @@ func TestGroupIsReferenceGroup(t *testing.T) {
 			if !slices.Equal(pods, before) {
 				t.Fatalf("%s: Group reordered its input", round)
 			}
+		}
+	})
+}
+
+// TestGroupIgnoresInputOrder: with node and pod names unique (of repeated
+// names the first counts, so there order matters by definition), the grouping
+// of every node, the claims and the counts do not depend on the order of
+// the nodes or the pods, also through a NodeSet.
+func TestGroupIgnoresInputOrder(t *testing.T) {
+	ds := fluentd()
+	e := New(ds, Options{})
+	type entry struct {
+		decision Decision
+		pods     []string
+	}
+	view := func(g *Grouping) (map[string]entry, []Claim, int) {
+		m := map[string]entry{}
+		for _, n := range g.All() {
+			var pods []string
+			for _, p := range n.Pods() {
+				pods = append(pods, p.Name()+"/"+p.state.String())
+			}
+			m[n.Name()] = entry{n.Decision(), pods}
+		}
+		return m, g.Claims(), g.Desired()
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		nodes, pods := groupSnapshot(t, ds)
+		seen := map[string]bool{}
+		nodes = slices.DeleteFunc(nodes, func(n *corev1.Node) bool {
+			dup := n != nil && seen[n.Name]
+			if n != nil {
+				seen[n.Name] = true
+			}
+			return dup
+		})
+		for i, p := range pods {
+			if p != nil {
+				p.Name = fmt.Sprintf("%s-%d", p.Name, i) // of repeated pods the first counts, too
+			}
+		}
+		g, err := Group(GroupInput{Evaluator: e, Hash: "h", Nodes: nodes, Pods: pods})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantNodes, wantClaims, wantDesired := view(g)
+		in := GroupInput{Evaluator: e, Hash: "h", Nodes: rapid.Permutation(nodes).Draw(t, "nodeOrder"), Pods: rapid.Permutation(pods).Draw(t, "podOrder")}
+		if rapid.Bool().Draw(t, "nodeSet") {
+			in.Nodes, in.NodeSet = nil, NewNodeSet(in.Nodes)
+		}
+		shuffled, err := Group(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotNodes, gotClaims, gotDesired := view(shuffled)
+		if diff := gocmp.Diff(wantNodes, gotNodes, gocmp.AllowUnexported(entry{})); diff != "" {
+			t.Fatalf("nodes depend on input order (-given +shuffled):\n%s", diff)
+		}
+		if diff := gocmp.Diff(wantClaims, gotClaims); diff != "" || wantDesired != gotDesired {
+			t.Fatalf("claims or Desired depend on input order: %d vs %d, claims (-given +shuffled):\n%s", wantDesired, gotDesired, diff)
 		}
 	})
 }

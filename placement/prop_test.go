@@ -326,36 +326,6 @@ func TestTermsMatchLikeNodeAffinity(t *testing.T) {
 	})
 }
 
-// TestEvaluateIgnoresNodeOrder: the decision for a node does not depend on
-// the other nodes evaluated before it, nor on their order.
-func TestEvaluateIgnoresNodeOrder(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		ds := genDaemonSet.Draw(t, "ds")
-		opts := genOptions.Draw(t, "opts")
-		nodes := rapid.SliceOfN(genNode, 0, 6).Draw(t, "nodes")
-		idx := make([]int, len(nodes))
-		for i := range idx {
-			idx[i] = i
-		}
-		perm := rapid.Permutation(idx).Draw(t, "order")
-
-		e := New(ds, opts)
-		want := make([]Decision, len(nodes))
-		for i, n := range nodes {
-			want[i] = e.Evaluate(n)
-		}
-		for _, ev := range []*Evaluator{e, New(ds, opts)} {
-			got := make([]Decision, len(nodes))
-			for _, i := range perm {
-				got[i] = ev.Evaluate(nodes[i])
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Fatalf("decisions depend on node order (-in order +permuted):\n%s", diff)
-			}
-		}
-	})
-}
-
 func TestIsDecimalInt64(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

@@ -2,7 +2,10 @@ package smallest
 
 import (
 	"cmp"
+	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -108,4 +111,50 @@ func TestSelectSmallest(t *testing.T) {
 			t.Fatalf("k %d: v[k-1] = %d, want %d", k, v[k-1], sorted[k-1])
 		}
 	})
+}
+
+// BenchmarkSmallest keeps the 250 smallest of n names, as plan's burst
+// limit does with a fresh DaemonSet's creates, against the plain
+// alternative: collect every value, slices.SortFunc, keep the prefix. order
+// is the order the names arrive in: sorted (nodes listed by name) or
+// shuffled (informer order).
+func BenchmarkSmallest(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		sorted := make([]string, n)
+		for i := range sorted {
+			sorted[i] = fmt.Sprintf("node-%06d", i)
+		}
+		shuffled := slices.Clone(sorted)
+		rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		for _, in := range []struct {
+			order  string
+			values []string
+		}{{"sorted", sorted}, {"shuffled", shuffled}} {
+			b.Run(fmt.Sprintf("impl=Set/order=%s/n=%d", in.order, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					s := New(250, n, strings.Compare)
+					for _, v := range in.values {
+						s.Add(v)
+					}
+					if len(s.Sorted()) != 250 {
+						b.Fatal("wrong count")
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("impl=SortFunc/order=%s/n=%d", in.order, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var all []string
+					for _, v := range in.values {
+						all = append(all, v)
+					}
+					slices.SortFunc(all, strings.Compare)
+					if len(all[:250]) != 250 {
+						b.Fatal("wrong count")
+					}
+				}
+			})
+		}
+	}
 }
