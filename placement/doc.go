@@ -21,10 +21,10 @@
 // fails nor allocates, and returns a [Decision] with a typed [Reason] and the
 // offending taint.
 //
-// A node list evaluated against many DaemonSets can be prepared once as a
-// [NodeSet], which numbers its label keys and values: an Evaluator bound
-// to it ([Evaluator.On]) then reads a node's labels from columns instead
-// of looking each key up in the node's label map, with the same decisions.
+// A node list grouped against many DaemonSets can be prepared once as a
+// [NodeSet], which indexes the nodes by name and numbers their label keys
+// and values: [Group] then reads a node's labels from columns instead of
+// looking each key up in the node's label map, with the same decisions.
 //
 // # Lenient decisions, strict validation
 //
@@ -51,14 +51,22 @@
 //
 // # Pods, grouped by node
 //
-// [NodePods] is the unit packages rollout, status and plan share: one node,
-// its decision and the daemon pods targeting it, oldest first
-// ([ComparePods]). What the controller reads of those pods — being
-// deleted, failed or succeeded, ready, available, updated — is a
-// [PodState], computed by a [PodClassifier] for one revision hash and one
-// time. A planner that visits every pod anyway can store the states in
-// [NodePods.States], and the later passes read those bytes instead of the
-// pods: at 100,000 pods, walking the pods' memory is what planning costs.
+// [Group] is the stage every later one reads: it claims the DaemonSet's
+// pods (adopting orphans, releasing pods that no longer match, with the
+// [Claim] patches kube-controller-manager sends), groups them by the node
+// they target, evaluates every node once, and returns an immutable
+// [Grouping]. Each of its entries ([NodePods]) is a node, existing or
+// vanished, with its [Decision] and its pods oldest first ([ComparePods]);
+// each [Pod] answers what the controller reads of it — being deleted,
+// failed or succeeded, ready, available, updated — judged against one
+// revision hash and one time. Package rollout's Update and package
+// status's Compute take a Grouping, so a controller loop or a test can
+// call them without package plan. A [Grouper] reuses the grouping's memory
+// between calls.
+//
+// Group reads every node and pod once, and keeps what the later stages
+// need of a pod in a byte beside it: at 100,000 pods, walking the pods'
+// memory is what planning costs.
 //
 // No function here modifies its inputs.
 package placement

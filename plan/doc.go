@@ -8,7 +8,8 @@
 // # Using it
 //
 // Build a Snapshot (or Decode one from `kubectl get -o yaml` output), call
-// New, carry out the Plan. The zero Plan means nothing to do. The snapshot's
+// New, carry out the Plan; [Plan.Writes] says whether there is anything to
+// carry out. The zero Plan means nothing to do. The snapshot's
 // DaemonSet should be as the API server stores it: Default applies the
 // apps/v1 and pod-template defaults to a hand-written manifest (they change
 // the revision hash).
@@ -31,14 +32,24 @@
 // Failed-pod backoff and unobserved expectations, which upstream keeps in
 // memory, are inputs (Snapshot.FailedPodBackoff, PendingExpectations).
 //
+// # The pipeline
+//
+// New is the stages of the other packages, in upstream's order:
+// revision.Reconcile (the current revision and its hash), placement.Group
+// (pods claimed and grouped by node, every node evaluated once), the
+// manage pass (this package), rollout.Update when the manage pass has
+// nothing to do, revision.Cleanup and status.Compute. A controller loop or
+// a test can call the same stages itself.
+//
 // # Concurrency and memory
 //
 // New and Cluster.Plan may run in any number of goroutines at once; they
 // start none themselves. Each plan reads every node and pod once and keeps
-// what later passes need in working memory (about 175 bytes per node and
-// pod). That memory is recycled between plans through a sync.Pool, the
-// package's one variable: it holds nothing a later plan reads (it is
-// cleared before reuse), so results never depend on earlier calls.
+// what later stages need in working memory (about 100 bytes per node and
+// pod, a placement.Grouper). That memory is recycled between plans through
+// a sync.Pool, the package's only package-level variable besides
+// constants: it holds nothing a later plan reads (it is reset before
+// reuse), so results never depend on earlier calls.
 //
 // # Deliberate differences
 //

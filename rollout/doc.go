@@ -1,7 +1,14 @@
 // Package rollout decides the rolling update of a DaemonSet: which old pods
 // to replace and, with maxSurge, which nodes get a new pod first, exactly as
 // kube-controller-manager v1.37.2's rollingUpdate (pkg/controller/daemon,
-// update.go) does in one sync.
+// update.go) does in one sync. [Update] reads the DaemonSet's pods grouped
+// by node ([placement.Group]).
+//
+// # Vocabulary
+//
+// [CreateReason] and [DeleteReason] name why a pod is created or deleted,
+// for the rolling update here and for package plan's manage pass: one
+// vocabulary for every action a plan holds.
 //
 // # Budgets
 //

@@ -6,23 +6,22 @@
 //
 // [Compute] mirrors the counting loop of the DaemonSet controller's
 // updateDaemonSetStatus and the write decision of storeDaemonSetStatus
-// (pkg/controller/daemon/daemon_controller.go): it takes the per-node
-// decisions and pods of package placement and returns the DaemonSetStatus
-// the object has after one sync. [NeedsUpdate] tells whether the controller
-// calls UpdateStatus at all, and [RequeueAfter] when it syncs the DaemonSet
-// again to count pods that become available after minReadySeconds.
+// (pkg/controller/daemon/daemon_controller.go): it takes the DaemonSet's
+// pods grouped by node ([placement.Group]) and returns the DaemonSetStatus
+// the object has after one sync, whether the controller writes it
+// ([NeedsUpdate]) and when it syncs the DaemonSet again to count pods that
+// become available after minReadySeconds ([RequeueAfter]).
 //
 // Only the oldest pod on each node counts, so a node with an old ready pod
-// and a new unready one is ready but not updated. Compute runs in
-// O(nodes + pods) without allocating, and never reads the clock: the caller
-// passes now.
+// and a new unready one is ready but not updated. Compute runs in O(nodes)
+// without allocating, and never reads the clock: the grouping was judged
+// at a time the caller chose.
 //
 // There are no deliberate differences in the result. Upstream sorts each
-// node's pod slice in place and formats the template generation once per
-// pod; Compute expects the pods sorted (by [placement.ComparePods]), leaves
-// them alone, and formats the generation once per call. Its output equals
-// the status the real controller wrote on every golden fixture of
-// internal/fixture that reaches the status update (TestOracleParity).
+// node's pod slice in place; the grouping sorts its own copy of the order.
+// Compute's output equals the status the real controller wrote on every
+// golden fixture of internal/fixture that reaches the status update
+// (TestOracleParity).
 //
 // # kubectl
 //
