@@ -25,8 +25,15 @@
 //     package rollout);
 //   - of several failed pods on one node, the oldest (ComparePods order) is
 //     deleted in this sync, the others wait for the backoff;
-//   - beyond the burst limit of 250 creates or deletes per sync, the first
-//     ones in node (creates) or pod-name (deletes) order are kept;
+//   - beyond the burst limit of 250 creates and 250 deletes per sync, the
+//     ones kube-controller-manager's lists hold first are kept: by
+//     category as upstream appends them (the manage pass's per-node deletes
+//     before the pods of vanished nodes; unavailable old pods before
+//     available candidates in the rolling update; creates next to
+//     unavailable old pods before surge candidates; deletes of replaced or
+//     unavailable ineligible old pods before sunset pods), each node's
+//     deletes together, and, where upstream's order within a category is
+//     map order, by node name;
 //   - revision ties are broken as package revision documents.
 //
 // Failed-pod backoff and unobserved expectations, which upstream keeps in

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,11 +25,12 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 		burst = DefaultBurstReplicas
 	}
 	// Beyond the burst, kube-controller-manager leaves the rest to the syncs
-	// that follow once these writes are observed; here the first ones in
-	// sorted order go first. Only those are kept: a fresh DaemonSet on
-	// 100,000 nodes has 100,000 creates, of which a plan holds 250.
-	creates := smallest.New(burst, 0, compareCreates) // grows only with creates
-	deletes := smallest.New(burst, 0, compareDeletes)
+	// that follow once these writes are observed: it acts on the first
+	// entries of its lists, whose order is that of burstOrder. Only those
+	// are kept: a fresh DaemonSet on 100,000 nodes has 100,000 creates, of
+	// which a plan holds 250.
+	creates := smallest.New(burst, 0, compareQueuedCreates) // grows only with creates
+	deletes := deleteQueue{set: smallest.New(burst, 0, compareQueuedDeletes)}
 	surge := rollout.AllowsSurge(ds)
 	for i := range g.Existing() {
 		n := g.At(i)
@@ -45,7 +47,7 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 		}
 	}
 
-	if creates.Added() == 0 && deletes.Added() == 0 && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+	if creates.Added() == 0 && deletes.set.Added() == 0 && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
 		rp, err := rollout.Update(ds, g, opts.Rollout)
 		if err != nil {
 			p.Err = err
@@ -63,16 +65,71 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 		}
 	}
 
-	p.Creates, p.Deletes = creates.Sorted(), deletes.Sorted()
+	p.Creates = creates.Sorted()
+	slices.SortFunc(p.Creates, func(a, b Create) int { return strings.Compare(a.Node, b.Node) })
 	for i := range p.Creates {
 		p.Creates[i].Pod = g.Evaluator().NewPod(p.Creates[i].Node, p.Hash)
 	}
+	for _, d := range deletes.set.Sorted() {
+		p.Deletes = append(p.Deletes, d.Delete)
+	}
+	slices.SortFunc(p.Deletes, compareDeletes)
 }
 
-// compareCreates orders creates by node; two creates for one node are
-// the same create.
-func compareCreates(a, b Create) int {
-	return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(string(a.Reason), string(b.Reason)))
+// burstOrder ranks an action by where kube-controller-manager puts it in
+// the lists syncNodes cuts at the burst limit (the first burstReplicas
+// creates and deletes are carried out, the rest wait for a later sync):
+//
+//   - manage: every node's deletes, node after node, then the unscheduled
+//     pods of vanished nodes (getUnscheduledPodsWithoutNode, appended
+//     last); creates on the nodes needing a pod;
+//   - rolling update without surge: the old pods that are not available
+//     (replaced for free), then the available candidates;
+//   - with surge: creates next to unavailable old pods, then the surge
+//     candidates; deletes of old pods whose node has an available new pod
+//     or that are unavailable on ineligible nodes, then the sunset pods of
+//     ineligible nodes.
+//
+// The manage pass and the rolling update never plan in the same sync, so
+// one rank per reason orders both. Within a rank upstream's order is
+// lister or map order, random; dsplan takes node-name order, and a node's
+// deletes together in the order they were decided.
+func burstOrder[R rollout.CreateReason | rollout.DeleteReason](reason R) int {
+	switch any(reason) {
+	case rollout.DeleteNodeGone, rollout.DeleteReplace, rollout.DeleteSurgeSunset, rollout.CreateSurge:
+		return 1
+	}
+	return 0
+}
+
+// queuedDelete is a delete with its place in burstOrder: its rank, then
+// its node, then seq, the order deletes were decided in.
+type queuedDelete struct {
+	Delete
+	rank int
+	seq  int
+}
+
+// deleteQueue keeps the deletes that come first in burstOrder.
+type deleteQueue struct {
+	set smallest.Set[queuedDelete]
+	seq int
+}
+
+// Add queues d.
+func (q *deleteQueue) Add(d Delete) {
+	q.seq++
+	q.set.Add(queuedDelete{Delete: d, rank: burstOrder(d.Reason), seq: q.seq})
+}
+
+func compareQueuedDeletes(a, b queuedDelete) int {
+	return cmp.Or(cmp.Compare(a.rank, b.rank), strings.Compare(a.Node, b.Node), cmp.Compare(a.seq, b.seq))
+}
+
+// compareQueuedCreates orders creates in burstOrder; two creates for one
+// node are the same create.
+func compareQueuedCreates(a, b Create) int {
+	return cmp.Or(cmp.Compare(burstOrder(a.Reason), burstOrder(b.Reason)), strings.Compare(a.Node, b.Node), strings.Compare(string(a.Reason), string(b.Reason)))
 }
 
 // compareDeletes orders deletes by pod name, then (for pods of one name,
@@ -84,7 +141,7 @@ func compareDeletes(a, b Delete) int {
 // podsShouldBeOnNode decides one existing node of the manage pass: whether
 // it needs a new pod (the result), and which of its pods go (added to
 // deletes).
-func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *smallest.Set[Delete], surge bool, s *Snapshot) bool {
+func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *deleteQueue, surge bool, s *Snapshot) bool {
 	d := n.Decision()
 	switch {
 	case d.ShouldRun() && n.Len() == 0:
@@ -145,7 +202,7 @@ func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *smallest.Set[De
 // running (oldest first): keep the oldest pod with the current hash and the
 // oldest without; the old one also goes once it is not ready or the new
 // one is available.
-func surgeExcess(n placement.NodePods, running []int, hash string, deletes *smallest.Set[Delete]) {
+func surgeExcess(n placement.NodePods, running []int, hash string, deletes *deleteQueue) {
 	oldestNew, oldestOld := -1, -1
 	for _, k := range running {
 		isNew := n.Pod(k).Object().Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == hash
