@@ -65,6 +65,7 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 		}
 	}
 
+	slices.Sort(p.FailedPodBackoff)
 	p.Creates = creates.Sorted()
 	slices.SortFunc(p.Creates, func(a, b Create) int { return strings.Compare(a.Node, b.Node) })
 	for i := range p.Creates {
@@ -167,6 +168,7 @@ func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *deleteQueue, su
 				}
 				inBackoff, backoff = true, initialFailedPodBackoff
 				deletes.Add(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteFailed})
+				p.FailedPodBackoff = append(p.FailedPodBackoff, n.Name())
 			case pod.Succeeded():
 				deletes.Add(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteSucceeded})
 			default:

@@ -36,8 +36,10 @@ type Snapshot struct {
 	// Now is the time pod availability (minReadySeconds) is judged at.
 	Now time.Time
 	// FailedPodBackoff holds the nodes where deleting a failed daemon pod is
-	// still backing off, with the delay left. kube-controller-manager keeps
-	// this in memory (1s doubling to 15m); here it is an input.
+	// still backing off, with the node's current delay, which is what the
+	// DaemonSet is resynced after. kube-controller-manager keeps this in
+	// memory (1s doubling to 15m); here it is an input (see
+	// control.Backoff).
 	FailedPodBackoff map[string]time.Duration
 	// PendingExpectations is true when creations or deletions from an
 	// earlier sync have not been observed yet: kube-controller-manager then
@@ -100,6 +102,10 @@ type Plan struct {
 	// whether kube-controller-manager writes it.
 	Status        appsv1.DaemonSetStatus
 	StatusChanged bool
+	// FailedPodBackoff names the nodes, sorted, where this sync deletes a
+	// failed pod, also beyond the burst limit: kube-controller-manager
+	// starts or doubles their failed-pod backoff (see package control).
+	FailedPodBackoff []string
 	// RequeueAfter is when kube-controller-manager syncs the DaemonSet again
 	// (minReadySeconds pending, failed-pod backoff), 0 for no timed resync.
 	RequeueAfter time.Duration
