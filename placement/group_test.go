@@ -75,7 +75,6 @@ func referenceGroup(ds *appsv1.DaemonSet, e *Evaluator, hash string, now time.Ti
 		}
 		g.entries = append(g.entries, refEntry{name: node.Name, node: node, decision: d})
 	}
-	var vanished []string
 	duplicate := map[*corev1.Pod]bool{}
 	type key struct{ node, namespace, name string }
 	seen := map[key]bool{}
@@ -98,7 +97,6 @@ func referenceGroup(ds *appsv1.DaemonSet, e *Evaluator, hash string, now time.Ti
 			at = len(g.entries)
 			index[name] = at
 			g.entries = append(g.entries, refEntry{name: name})
-			vanished = append(vanished, name)
 		}
 		g.entries[at].pods = append(g.entries[at].pods, pod)
 	}

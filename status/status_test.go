@@ -158,8 +158,6 @@ func withStatus(st appsv1.DaemonSetStatus) dsOpt {
 	return func(ds *appsv1.DaemonSet) { ds.Status = st }
 }
 
-func generation(g int64) dsOpt { return func(ds *appsv1.DaemonSet) { ds.Generation = g } }
-
 // counts builds the expected status from the seven counters (desired,
 // current, misscheduled, ready, updated, available; unavailable derived)
 // and observedGeneration.

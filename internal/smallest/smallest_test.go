@@ -145,10 +145,7 @@ func BenchmarkSmallest(b *testing.B) {
 			b.Run(fmt.Sprintf("impl=SortFunc/order=%s/n=%d", in.order, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					var all []string
-					for _, v := range in.values {
-						all = append(all, v)
-					}
+					all := slices.Clone(in.values)
 					slices.SortFunc(all, strings.Compare)
 					if len(all[:250]) != 250 {
 						b.Fatal("wrong count")
