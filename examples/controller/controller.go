@@ -1,0 +1,447 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/dsplan/dsplan/placement"
+	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/plan/control"
+)
+
+// Controller is a DaemonSet controller whose decisions are dsplan's: the
+// shape of k8s.io/sample-controller (shared informers, listers, a
+// rate-limited workqueue keyed by namespace/name, a sync that reads from
+// listers only), with the decision part one call to plan.Cluster.Plan and
+// the state kube-controller-manager keeps in memory (expectations,
+// failed-pod backoff) in package control.
+type Controller struct {
+	client   kubernetes.Interface
+	recorder record.EventRecorder
+
+	dsLister  appslisters.DaemonSetLister
+	nodes     corelisters.NodeLister
+	pods      corelisters.PodLister
+	revisions appslisters.ControllerRevisionLister
+	synced    []cache.InformerSynced
+
+	queue workqueue.TypedRateLimitingInterface[string]
+
+	// mu guards the state below, shared by the workers.
+	mu           sync.Mutex
+	expectations control.Expectations
+	backoff      control.Backoff
+	// cluster is the node list prepared for planning, rebuilt when a node
+	// event has marked it stale.
+	cluster      *plan.Cluster
+	clusterStale bool
+	// written remembers, per DaemonSet, what its last sync wrote that the
+	// informers must show before the next sync plans (see fresh).
+	written map[string]writes
+}
+
+// writes are the objects one sync wrote, which the caches must show before
+// the DaemonSet is planned again: planning on a cache older than one's own
+// writes repeats them (kube-controller-manager's
+// StaleControllerConsistencyDaemonSet guards the same way).
+type writes struct {
+	// dsVersion is the DaemonSet's resourceVersion before its status
+	// write; the cache is stale while it still shows it.
+	dsVersion string
+	// revisions are the ControllerRevisions created.
+	revisions []string
+	at        time.Time
+}
+
+// staleWritesTimeout bounds how long a sync waits for the caches to show
+// its DaemonSet's last writes.
+const staleWritesTimeout = 30 * time.Second
+
+// NewController wires the informers of factory to a controller.
+func NewController(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder) *Controller {
+	dsInformer := factory.Apps().V1().DaemonSets()
+	nodeInformer := factory.Core().V1().Nodes()
+	podInformer := factory.Core().V1().Pods()
+	revInformer := factory.Apps().V1().ControllerRevisions()
+	c := &Controller{
+		client:    client,
+		recorder:  recorder,
+		dsLister:  dsInformer.Lister(),
+		nodes:     nodeInformer.Lister(),
+		pods:      podInformer.Lister(),
+		revisions: revInformer.Lister(),
+		synced: []cache.InformerSynced{dsInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced,
+			podInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "daemonset"}),
+		clusterStale: true,
+		written:      map[string]writes{},
+	}
+	must(dsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueue,
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		DeleteFunc: c.deleteDaemonSet,
+	}))
+	must(nodeInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { c.nodesChanged() },
+		UpdateFunc: func(old, cur any) { c.nodeUpdated(old, cur) },
+		DeleteFunc: func(any) { c.nodesChanged() },
+	}))
+	must(podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.addPod,
+		UpdateFunc: c.updatePod,
+		DeleteFunc: c.deletePod,
+	}))
+	must(revInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueueOwner,
+		UpdateFunc: func(_, obj any) { c.enqueueOwner(obj) },
+		DeleteFunc: c.enqueueOwner,
+	}))
+	return c
+}
+
+func must(_ cache.ResourceEventHandlerRegistration, err error) {
+	if err != nil {
+		panic(err) // only when an informer has already stopped: a programming error
+	}
+}
+
+// Run waits for the caches and runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	logger := klog.FromContext(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return errors.New("caches did not sync")
+	}
+	logger.Info("Caches synced; starting workers", "workers", workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { wait.UntilWithContext(ctx, c.worker, time.Second) })
+	}
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+	return nil
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	after, err := c.sync(ctx, key)
+	switch {
+	case err != nil:
+		// Conflicts and not-found errors mean a cache was behind: the
+		// next sync plans on fresher state.
+		klog.FromContext(ctx).V(2).Info("Sync failed; requeued", "daemonset", key, "err", err)
+		c.queue.AddRateLimited(key)
+	default:
+		c.queue.Forget(key)
+		if after > 0 {
+			c.queue.AddAfter(key, after)
+		}
+	}
+	return true
+}
+
+// sync plans one DaemonSet and carries the plan out; it returns when to
+// sync again.
+func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error) {
+	logger := klog.FromContext(ctx)
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return 0, nil // not a key this controller queued
+	}
+	ds, err := c.dsLister.DaemonSets(namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		c.mu.Lock()
+		c.expectations.Delete(key)
+		delete(c.written, key)
+		c.mu.Unlock()
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if wait := c.fresh(key, ds); wait > 0 {
+		return wait, nil
+	}
+	if errs := placement.Validate(ds); len(errs) > 0 {
+		// The API server validates DaemonSets, so this is a DaemonSet it
+		// accepted that dsplan would plan differently from what the user
+		// likely meant: say so, write nothing.
+		c.recorder.Eventf(ds, corev1.EventTypeWarning, "InvalidDaemonSet", "not planned: %v", errs.ToAggregate())
+		return 0, nil
+	}
+
+	nodes, err := c.nodes.List(labels.Everything())
+	if err != nil {
+		return 0, err
+	}
+	pods, err := c.pods.Pods(namespace).List(labels.Everything())
+	if err != nil {
+		return 0, err
+	}
+	revisions, err := c.revisions.ControllerRevisions(namespace).List(labels.Everything())
+	if err != nil {
+		return 0, err
+	}
+	now := time.Now()
+	c.mu.Lock()
+	cluster := c.clusterFor(nodes)
+	s := plan.Snapshot{
+		DaemonSet: ds, Pods: pods, Revisions: revisions, Now: now,
+		PendingExpectations: c.expectations.Pending(key, now),
+		FailedPodBackoff:    c.backoff.Delays(ds, now),
+	}
+	c.mu.Unlock()
+
+	p := cluster.Plan(s, plan.Options{})
+	for _, e := range control.PlanEvents(ds, p) {
+		c.recorder.Event(ds, e.Type, e.Reason, e.Message)
+	}
+	if !s.PendingExpectations {
+		c.mu.Lock()
+		c.expectations.Expect(key, p, now)
+		c.backoff.Observe(ds, p, now)
+		c.mu.Unlock()
+	}
+	if p.Writes() {
+		logger.V(2).Info("Carrying out plan", "daemonset", key, "creates", len(p.Creates), "deletes", len(p.Deletes),
+			"revisions", len(p.Revisions.Create)+len(p.Revisions.Update)+len(p.Revisions.Delete), "status", p.StatusChanged)
+	}
+	werr := c.apply(ctx, key, ds, p)
+	if werr == nil && p.Err != nil {
+		// Upstream's sync fails too (a hash collision, a surge candidate
+		// on a deleted node): retry with backoff.
+		werr = p.Err
+	}
+	return p.RequeueAfter, werr
+}
+
+// clusterFor returns the prepared node list, rebuilding it after a node
+// event. c.mu is held.
+func (c *Controller) clusterFor(nodes []*corev1.Node) *plan.Cluster {
+	if c.cluster == nil || c.clusterStale {
+		c.cluster, c.clusterStale = plan.NewCluster(nodes), false
+	}
+	return c.cluster
+}
+
+// fresh returns 0 when the caches show the DaemonSet's last writes, or
+// how long to wait for them.
+func (c *Controller) fresh(key string, ds *appsv1.DaemonSet) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, ok := c.written[key]
+	if !ok {
+		return 0
+	}
+	stale := w.dsVersion != "" && ds.ResourceVersion == w.dsVersion
+	for _, name := range w.revisions {
+		if _, err := c.revisions.ControllerRevisions(ds.Namespace).Get(name); err != nil {
+			stale = true
+		}
+	}
+	if !stale || time.Since(w.at) > staleWritesTimeout {
+		delete(c.written, key)
+		return 0
+	}
+	return 100 * time.Millisecond
+}
+
+func (c *Controller) remember(key string, w writes) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w.at = time.Now()
+	c.written[key] = w
+}
+
+func (c *Controller) enqueue(obj any) {
+	if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+		c.queue.Add(key)
+	}
+}
+
+func (c *Controller) deleteDaemonSet(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	c.enqueue(obj)
+}
+
+// enqueueAll queues every DaemonSet.
+func (c *Controller) enqueueAll() {
+	dss, err := c.dsLister.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, ds := range dss {
+		c.enqueue(ds)
+	}
+}
+
+func (c *Controller) nodesChanged() {
+	c.mu.Lock()
+	c.clusterStale = true
+	c.mu.Unlock()
+	c.enqueueAll()
+}
+
+// nodeUpdated ignores the heartbeats that change neither labels, taints nor
+// anything else placement reads (a node's status changes every few
+// seconds).
+func (c *Controller) nodeUpdated(old, cur any) {
+	o, ok1 := old.(*corev1.Node)
+	n, ok2 := cur.(*corev1.Node)
+	if ok1 && ok2 && labels.Equals(o.Labels, n.Labels) && fmt.Sprint(o.Spec.Taints) == fmt.Sprint(n.Spec.Taints) &&
+		o.Spec.Unschedulable == n.Spec.Unschedulable && o.Name == n.Name {
+		// Placement reads the name, labels and taints only, but the
+		// prepared node list holds the objects: refresh it lazily.
+		c.mu.Lock()
+		c.clusterStale = true
+		c.mu.Unlock()
+		return
+	}
+	c.nodesChanged()
+}
+
+// owner returns the key of the DaemonSet controlling obj, if any.
+func owner(obj metav1.Object) (string, bool) {
+	ref := metav1.GetControllerOfNoCopy(obj)
+	if ref == nil || ref.Kind != "DaemonSet" {
+		return "", false
+	}
+	return obj.GetNamespace() + "/" + ref.Name, true
+}
+
+func (c *Controller) enqueueOwner(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	m, err := meta(obj)
+	if err != nil {
+		return
+	}
+	if key, ok := owner(m); ok {
+		c.queue.Add(key)
+		return
+	}
+	c.enqueueSelecting(m)
+}
+
+// enqueueSelecting queues the DaemonSets of obj's namespace whose selector
+// matches it: an orphan may be adopted.
+func (c *Controller) enqueueSelecting(obj metav1.Object) {
+	dss, err := c.dsLister.DaemonSets(obj.GetNamespace()).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, ds := range dss {
+		sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
+		if err == nil && !sel.Empty() && sel.Matches(labels.Set(obj.GetLabels())) {
+			c.enqueue(ds)
+		}
+	}
+}
+
+func meta(obj any) (metav1.Object, error) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, fmt.Errorf("%T is not an object", obj)
+	}
+	return m, nil
+}
+
+func (c *Controller) addPod(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if pod.DeletionTimestamp != nil {
+		// Seen for the first time while being deleted (a relist).
+		c.deletePod(pod)
+		return
+	}
+	if key, ok := owner(pod); ok {
+		c.mu.Lock()
+		c.expectations.CreationObserved(key)
+		c.mu.Unlock()
+		c.queue.Add(key)
+		return
+	}
+	c.enqueueSelecting(pod)
+}
+
+func (c *Controller) updatePod(old, cur any) {
+	o, ok1 := old.(*corev1.Pod)
+	pod, ok2 := cur.(*corev1.Pod)
+	if !ok1 || !ok2 || pod.ResourceVersion == o.ResourceVersion {
+		return // a resync with nothing new
+	}
+	if pod.DeletionTimestamp != nil {
+		// As upstream: every update of a pod being deleted counts as its
+		// deletion, so that a replacement need not wait for the kubelet.
+		c.deletePod(pod)
+		return
+	}
+	oldKey, hadOwner := owner(o)
+	key, hasOwner := owner(pod)
+	if hadOwner && oldKey != key {
+		c.queue.Add(oldKey)
+	}
+	if !hasOwner {
+		c.enqueueSelecting(pod)
+		return
+	}
+	c.queue.Add(key)
+	if ds, err := c.dsLister.DaemonSets(pod.Namespace).Get(metav1.GetControllerOfNoCopy(pod).Name); err == nil &&
+		ds.Spec.MinReadySeconds > 0 && !placement.IsPodReady(o) && placement.IsPodReady(pod) {
+		// Sync again once the pod counts as available (a second later, for
+		// clock skew, as upstream).
+		c.queue.AddAfter(key, time.Duration(ds.Spec.MinReadySeconds)*time.Second+time.Second)
+	}
+}
+
+func (c *Controller) deletePod(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if key, ok := owner(pod); ok {
+		c.mu.Lock()
+		c.expectations.DeletionObserved(key)
+		c.mu.Unlock()
+		c.queue.Add(key)
+	}
+}
