@@ -15,11 +15,6 @@ import (
 	"github.com/dsplan/dsplan/placement"
 )
 
-// Options tunes the rolling update. The zero value is kube-controller-manager's
-// behaviour; the struct exists so that partitioned, paused or prioritised
-// rollouts can be added without changing Update's signature.
-type Options struct{}
-
 // Budget is the rolling update's allowance for one sync.
 type Budget struct {
 	// Desired is the number of nodes that should run a daemon pod.
@@ -183,6 +178,12 @@ type Create struct {
 // Plan is what one rolling-update pass does. The zero Plan does nothing.
 type Plan struct {
 	Budget Budget
+	// Partition is Options.Partition scaled to the desired nodes (0 for
+	// none).
+	Partition int
+	// Waiting, with Options.Explain, lists the nodes whose old pod this
+	// pass leaves in place, by node name, and why.
+	Waiting []Wait
 	// Deletes are sorted by node name, then pod name.
 	Deletes []Delete
 	// Creates are sorted by node name.
@@ -206,7 +207,7 @@ var ErrNodeNotFound = errors.New("not found")
 // budget is smaller than the candidates, Update picks by node name: the
 // set of pods deleted (or nodes surged) is then the first ones in name
 // order among the candidates, and the number of picks is always upstream's.
-func Update(ds *appsv1.DaemonSet, g *placement.Grouping, _ Options) (Plan, error) {
+func Update(ds *appsv1.DaemonSet, g *placement.Grouping, opts Options) (Plan, error) {
 	if ds == nil || g == nil {
 		return Plan{}, fmt.Errorf("rollout: %w", placement.ErrNoDaemonSet)
 	}
@@ -217,16 +218,25 @@ func Update(ds *appsv1.DaemonSet, g *placement.Grouping, _ Options) (Plan, error
 	if err != nil {
 		return Plan{}, fmt.Errorf("couldn't get unavailable numbers: %w", err)
 	}
-	u := updater{g: g, budget: budget}
+	u := updater{g: g, budget: budget, opts: &opts}
+	if opts.Partition != nil {
+		// Round down: a partition keeps at most the share asked for.
+		if u.partition, err = intstr.GetScaledValueFromIntOrPercent(opts.Partition, budget.Desired, false); err != nil {
+			return Plan{}, fmt.Errorf("invalid value for partition: %w", err)
+		}
+		u.partition = max(0, u.partition)
+	}
 	if budget.MaxSurge == 0 {
-		return u.replace(), nil
+		return u.replace()
 	}
 	return u.surge()
 }
 
 type updater struct {
-	g      *placement.Grouping
-	budget Budget
+	g         *placement.Grouping
+	budget    Budget
+	opts      *Options
+	partition int
 }
 
 // relevant reports whether rollingUpdate looks at this node: it walks the
@@ -263,10 +273,22 @@ func split(n placement.NodePods) (newPod, oldPod livePod, ok bool) {
 	return newPod, oldPod, true
 }
 
+// candidate is a node whose old pod the update may replace.
+type candidate struct {
+	node placement.NodePods
+	pod  placement.Pod // the old pod
+	// free: the old pod is unavailable, so replacing it costs no budget.
+	free bool
+	key  orderKey
+}
+
 // replace is the maxSurge == 0 branch: delete unavailable old pods freely,
 // and available old pods while fewer than maxUnavailable desired nodes are
 // unavailable.
-func (u *updater) replace() Plan {
+func (u *updater) replace() (Plan, error) {
+	if u.opts.active() || u.opts.Explain {
+		return u.controlled(false)
+	}
 	plan := Plan{Budget: u.budget}
 	unavailable := 0
 	// The room left for candidates never exceeds maxUnavailable, so only
@@ -296,7 +318,7 @@ func (u *updater) replace() Plan {
 	// budget; the number it uses is the same either way.
 	plan.Deletes = append(plan.Deletes, candidates.First(u.budget.MaxUnavailable-unavailable)...)
 	sortDeletes(plan.Deletes)
-	return plan
+	return plan, nil
 }
 
 // surge is the maxSurge > 0 branch: create a new pod next to old ones
@@ -304,6 +326,9 @@ func (u *updater) replace() Plan {
 // delete old pods once their replacement is available, and delete pods on
 // nodes that no longer fit only while more pods are available than desired.
 func (u *updater) surge() (Plan, error) {
+	if u.opts.active() || u.opts.Explain {
+		return u.controlled(true)
+	}
 	plan := Plan{Budget: u.budget}
 	surged, availableCount := 0, 0
 	// As in replace, at most maxSurge candidates are surged.
@@ -319,16 +344,7 @@ func (u *updater) surge() (Plan, error) {
 			surged++
 			continue
 		}
-		switch {
-		case oldPod.ok:
-			if oldPod.Available() {
-				availableCount++
-			}
-		case newPod.ok:
-			if newPod.Available() {
-				availableCount++
-			}
-		}
+		availableCount += availability(newPod, oldPod)
 		switch {
 		case !oldPod.ok:
 			// Nothing to replace; the manage pass creates where needed.
@@ -356,9 +372,7 @@ func (u *updater) surge() (Plan, error) {
 		}
 	}
 	if missing != "" {
-		// Upstream returns at the first such node it meets; report the first by name.
-		// The message is upstream's, the node lister's NotFound error wrapped.
-		return Plan{}, fmt.Errorf("couldn't get node for nodeName %q: node %q %w", missing, missing, ErrNodeNotFound)
+		return Plan{}, nodeNotFound(missing)
 	}
 	if extra := availableCount - u.budget.Desired; extra > 0 {
 		plan.Deletes = append(plan.Deletes, sunset.First(extra)...)
@@ -367,6 +381,22 @@ func (u *updater) surge() (Plan, error) {
 	sortDeletes(plan.Deletes)
 	sortCreates(plan.Creates)
 	return plan, nil
+}
+
+// availability is 1 when the node's pod that counts for availability in
+// the surge branch (the old one if any, else the new one) is available.
+func availability(newPod, oldPod livePod) int {
+	switch {
+	case oldPod.ok && oldPod.Available(), !oldPod.ok && newPod.ok && newPod.Available():
+		return 1
+	}
+	return 0
+}
+
+// nodeNotFound is the surge branch's error for a candidate on a vanished
+// node, worded as upstream's: the node lister's NotFound error wrapped.
+func nodeNotFound(name string) error {
+	return fmt.Errorf("couldn't get node for nodeName %q: node %q %w", name, name, ErrNodeNotFound)
 }
 
 func compareDeletes(a, b Delete) int {
