@@ -294,3 +294,19 @@ func ExampleGroup() {
 	// node-b (exists true, Eligible): log-agent-y2 updated=true available=false
 	// node-gone (exists false, NotEvaluated): log-agent-z3 updated=false available=true
 }
+
+// ExampleEvaluator_Explain says why a node gets no pod, naming the rule and
+// what of the node fails it.
+func ExampleEvaluator_Explain() {
+	ds := logAgent()
+	ds.Spec.Template.Spec.NodeSelector = map[string]string{"disktype": "ssd", "kubernetes.io/os": "linux"}
+	e := placement.New(ds, placement.Options{})
+	hdd := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-7", Labels: map[string]string{"disktype": "hdd", "kubernetes.io/os": "linux"}}}
+	fmt.Println(e.Explain(hdd))
+	tainted := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "db-1", Labels: map[string]string{"disktype": "ssd", "kubernetes.io/os": "linux"}},
+		Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}}}}
+	fmt.Println(e.Explain(tainted))
+	// Output:
+	// no pod: nodeSelector wants disktype=ssd, node has disktype=hdd
+	// no new pod, existing pod stays: untolerated taint dedicated=db:NoSchedule
+}

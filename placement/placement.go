@@ -115,15 +115,7 @@ func (d Decision) ShouldContinueRunning() bool {
 // String explains the decision in one line, e.g.
 // "no new pod, existing pod stays: untolerated taint dedicated=logging:NoSchedule".
 func (d Decision) String() string {
-	var verdict string
-	switch {
-	case d.ShouldRun():
-		verdict = "run"
-	case d.ShouldContinueRunning():
-		verdict = "no new pod, existing pod stays"
-	default:
-		verdict = "no pod"
-	}
+	verdict := d.verdict()
 	var why string
 	switch d.Reason {
 	case NotEvaluated:
@@ -145,6 +137,17 @@ func (d Decision) String() string {
 		why = d.Reason.String()
 	}
 	return verdict + ": " + why
+}
+
+// verdict is the first part of String: what may run on the node.
+func (d Decision) verdict() string {
+	switch {
+	case d.ShouldRun():
+		return "run"
+	case d.ShouldContinueRunning():
+		return "no new pod, existing pod stays"
+	}
+	return "no pod"
 }
 
 // Warning reports an input that kube-controller-manager silently treats in a
