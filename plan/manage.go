@@ -17,9 +17,23 @@ import (
 // backoff starts with, and so the delay after it deletes one failed pod.
 const initialFailedPodBackoff = time.Second
 
+// passes is what the manage pass and the rolling update decided, beyond
+// the plan's actions, for explanations.
+type passes struct {
+	// managed is set when the manage pass had creates or deletes (the
+	// rolling update then waits for a later sync); updated when the
+	// rolling update ran.
+	managed, updated bool
+	// waiting are the rolling update's waiting nodes (rollout.Plan.Waiting).
+	waiting []rollout.Wait
+	// decided are the nodes with an action decided, also beyond the burst.
+	decided map[string]bool
+}
+
 // manageAndUpdate runs the manage pass and, when it has nothing to do, the
-// rolling update, and records their creates and deletes.
-func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *Snapshot, opts Options) {
+// rolling update, and records their creates and deletes. With x, it also
+// records what explanations need.
+func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *Snapshot, opts Options, x *passes) {
 	burst := opts.BurstReplicas
 	if burst <= 0 {
 		burst = DefaultBurstReplicas
@@ -29,8 +43,12 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 	// entries of its lists, whose order is that of burstOrder. Only those
 	// are kept: a fresh DaemonSet on 100,000 nodes has 100,000 creates, of
 	// which a plan holds 250.
-	creates := smallest.New(burst, 0, compareQueuedCreates) // grows only with creates
+	creates := createQueue{set: smallest.New(burst, 0, compareQueuedCreates)} // grows only with creates
 	deletes := deleteQueue{set: smallest.New(burst, 0, compareQueuedDeletes)}
+	if x != nil {
+		x.decided = map[string]bool{}
+		creates.decided, deletes.decided = x.decided, x.decided
+	}
 	surge := rollout.AllowsSurge(ds)
 	for i := range g.Existing() {
 		n := g.At(i)
@@ -47,8 +65,17 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 		}
 	}
 
-	if creates.Added() == 0 && deletes.set.Added() == 0 && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
-		rp, err := rollout.Update(ds, g, opts.Rollout)
+	managed := creates.set.Added() > 0 || deletes.set.Added() > 0
+	if x != nil {
+		x.managed = managed
+	}
+	if !managed && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+		ro := opts.Rollout
+		ro.Explain = ro.Explain || x != nil
+		rp, err := rollout.Update(ds, g, ro)
+		if x != nil {
+			x.updated, x.waiting = true, rp.Waiting
+		}
 		if err != nil {
 			p.Err = err
 			return
@@ -66,7 +93,7 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 	}
 
 	slices.Sort(p.FailedPodBackoff)
-	p.Creates = creates.Sorted()
+	p.Creates = creates.set.Sorted()
 	slices.SortFunc(p.Creates, func(a, b Create) int { return strings.Compare(a.Node, b.Node) })
 	for i := range p.Creates {
 		p.Creates[i].Pod = g.Evaluator().NewPod(p.Creates[i].Node, p.Hash)
@@ -111,16 +138,36 @@ type queuedDelete struct {
 	seq  int
 }
 
-// deleteQueue keeps the deletes that come first in burstOrder.
+// deleteQueue keeps the deletes that come first in burstOrder; decided,
+// when not nil, collects the nodes of every delete.
 type deleteQueue struct {
-	set smallest.Set[queuedDelete]
-	seq int
+	set     smallest.Set[queuedDelete]
+	seq     int
+	decided map[string]bool
 }
 
 // Add queues d.
 func (q *deleteQueue) Add(d Delete) {
 	q.seq++
 	q.set.Add(queuedDelete{Delete: d, rank: burstOrder(d.Reason), seq: q.seq})
+	if q.decided != nil {
+		q.decided[d.Node] = true
+	}
+}
+
+// createQueue keeps the creates that come first in burstOrder; decided,
+// when not nil, collects the nodes of every create.
+type createQueue struct {
+	set     smallest.Set[Create]
+	decided map[string]bool
+}
+
+// Add queues c.
+func (q *createQueue) Add(c Create) {
+	q.set.Add(c)
+	if q.decided != nil {
+		q.decided[c.Node] = true
+	}
 }
 
 func compareQueuedDeletes(a, b queuedDelete) int {

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/revision"
@@ -54,6 +55,15 @@ type Options struct {
 	// BurstReplicas caps creates and deletes per plan; 0 means
 	// DefaultBurstReplicas.
 	BurstReplicas int
+	// Annotations applies the rollout controls of the DaemonSet's own
+	// rollout.dsplan.io/ annotations (rollout.ParseAnnotations) over
+	// Rollout: each annotation present replaces that control. A bad value
+	// is reported in Plan.Warnings and leaves the control as it was.
+	Annotations bool
+	// Explain fills Plan.Nodes: a report per node with the exact cause of
+	// its decision and of what the plan does or leaves there. Off, it
+	// costs nothing.
+	Explain bool
 }
 
 // Create is a pod to create.
@@ -109,6 +119,9 @@ type Plan struct {
 	// RequeueAfter is when kube-controller-manager syncs the DaemonSet again
 	// (minReadySeconds pending, failed-pod backoff), 0 for no timed resync.
 	RequeueAfter time.Duration
+	// Nodes, with Options.Explain, explain every node (existing, or
+	// targeted by pods), sorted by name.
+	Nodes []NodeReport
 	// Warnings report fallbacks kube-controller-manager applies silently.
 	Warnings []placement.Warning
 	// Err is the error kube-controller-manager's sync returns; the actions
@@ -218,9 +231,21 @@ func newPlan(s Snapshot, opts Options, set *placement.NodeSet) Plan {
 		p.Warnings = append(p.Warnings, w)
 	}
 
+	if opts.Annotations {
+		var errs field.ErrorList
+		opts.Rollout, errs = withAnnotations(ds, opts.Rollout)
+		for _, e := range errs {
+			p.Warnings = append(p.Warnings, placement.Warning{Field: e.Field, Message: e.ErrorBody() + ": the control is ignored"})
+		}
+	}
+	var x *passes
+	if opts.Explain {
+		x = &passes{}
+	}
+
 	// Manage, or the rolling update, and the history's cleanup.
 	if !s.PendingExpectations {
-		p.manageAndUpdate(ds, g, &s, opts)
+		p.manageAndUpdate(ds, g, &s, opts, x)
 		if p.Err == nil {
 			if ds.Spec.RevisionHistoryLimit == nil {
 				p.Warnings = append(p.Warnings, placement.Warning{Field: "spec.revisionHistoryLimit",
@@ -237,8 +262,42 @@ func newPlan(s Snapshot, opts Options, set *placement.NodeSet) Plan {
 	if st.RequeueAfter > 0 {
 		p.requeue(st.RequeueAfter)
 	}
+	if x != nil {
+		p.explain(ds, g, &s, x)
+	}
 	p.Warnings = sortWarnings(p.Warnings)
 	return p
+}
+
+// withAnnotations returns ro with the controls ds's annotations set.
+func withAnnotations(ds *appsv1.DaemonSet, ro rollout.Options) (rollout.Options, field.ErrorList) {
+	a, errs := rollout.ParseAnnotations(ds)
+	has := func(k string) bool {
+		_, ok := ds.Annotations[k]
+		return ok && !slices.ContainsFunc(errs, func(e *field.Error) bool { return strings.HasSuffix(e.Field, "["+k+"]") })
+	}
+	if has(rollout.AnnotationPartition) {
+		ro.Partition = a.Partition
+	}
+	if has(rollout.AnnotationPaused) {
+		ro.Paused = a.Paused
+	}
+	if has(rollout.AnnotationSelector) {
+		ro.Selector = a.Selector
+	}
+	if has(rollout.AnnotationOrderNodes) {
+		ro.Order.Nodes = a.Order.Nodes
+	}
+	if has(rollout.AnnotationOrderWeights) {
+		ro.Order.Weights = a.Order.Weights
+	}
+	if has(rollout.AnnotationZoneKey) {
+		ro.Order.TopologyKey = a.Order.TopologyKey
+	}
+	if has(rollout.AnnotationZoneBudget) {
+		ro.Order.ZoneBudget = a.Order.ZoneBudget
+	}
+	return ro, errs
 }
 
 func (p *Plan) requeue(d time.Duration) {

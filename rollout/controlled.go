@@ -38,6 +38,10 @@ const (
 	// WaitNewPodUnavailable: with surge, the node's new pod is not
 	// available yet; its old pod goes once it is.
 	WaitNewPodUnavailable WaitReason = "NewPodNotAvailable"
+	// WaitUnsettled: the node runs more than one pod (an old and a new one
+	// without surge, or several of a kind): the manage pass settles it
+	// before the rolling update touches it.
+	WaitUnsettled WaitReason = "NodeNotSettled"
 	// WaitSunset: with surge, an old available pod on a node the DaemonSet
 	// no longer schedules to stays while no more pods are available than
 	// desired.
@@ -138,6 +142,9 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 			case !ok, !newPod.ok && !oldPod.ok, newPod.ok && oldPod.ok:
 				flight()
 				unfinished(key)
+				if !ok || oldPod.ok {
+					u.wait(&plan, n.Name(), oldPod.Pod, WaitUnsettled, "")
+				}
 			case newPod.ok:
 				if !newPod.Available() {
 					flight()
@@ -156,6 +163,7 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 		if !ok {
 			flight()
 			unfinished(key)
+			u.wait(&plan, n.Name(), placement.Pod{}, WaitUnsettled, "")
 			continue
 		}
 		availableSeen += availability(newPod, oldPod)
