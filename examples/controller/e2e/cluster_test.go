@@ -1,0 +1,425 @@
+//go:build unix
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Versions the harness expects in the binary cache (built by build.sh).
+const (
+	kwokModule  = "sigs.k8s.io/kwok"
+	kwokVersion = "v0.8.0"
+)
+
+// config is the harness configuration, from the environment.
+type config struct {
+	// binDir holds etcd, kube-apiserver, kube-controller-manager,
+	// kube-scheduler, kubectl and kwok:
+	// ${DSPLAN_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dsplan-e2e}/bin.
+	binDir string
+	// controller is the DaemonSet controller under test: "kcm" (the one in
+	// kube-controller-manager) or "dsplan" (the example controller of this
+	// module). DSPLAN_E2E_CONTROLLER, default kcm.
+	controller string
+	// nodes is the number of kwok nodes, DSPLAN_E2E_NODES (default 50, minimum 10).
+	nodes int
+	// keep keeps the temporary directory (PKI, logs, etcd data) even when the
+	// test passes: DSPLAN_E2E_KEEP=1. It is always kept on failure.
+	keep bool
+	// trace writes every event the recorder sees to trace-<namespace>.log in
+	// the temporary directory: DSPLAN_E2E_TRACE=1.
+	trace bool
+	// kcmArgs are extra kube-controller-manager flags, DSPLAN_E2E_KCM_ARGS
+	// (space-separated, e.g. "--v=5").
+	kcmArgs []string
+	// controllerArgs are extra flags of the dsplan controller,
+	// DSPLAN_E2E_CONTROLLER_ARGS (space-separated).
+	controllerArgs []string
+	// unavailableSlack: states where a rollout's controller deletes exceed
+	// maxUnavailable by at most this many nodes are reported, not failed
+	// (see invariantMaxUnavailable). DSPLAN_E2E_UNAVAILABLE_SLACK=N; by
+	// default -1 with kcm, meaning as many nodes as the limit itself (a
+	// known upstream race that compounds with larger budgets), 0 with dsplan.
+	unavailableSlack int
+}
+
+func loadConfig(t *testing.T) config {
+	t.Helper()
+	cache := os.Getenv("DSPLAN_E2E_CACHE")
+	if cache == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				t.Fatalf("no cache dir: set DSPLAN_E2E_CACHE (%v)", err)
+			}
+			base = filepath.Join(home, ".cache")
+		}
+		cache = filepath.Join(base, "dsplan-e2e")
+	}
+	cfg := config{
+		binDir:         filepath.Join(cache, "bin"),
+		controller:     os.Getenv("DSPLAN_E2E_CONTROLLER"),
+		nodes:          50,
+		keep:           os.Getenv("DSPLAN_E2E_KEEP") == "1",
+		trace:          os.Getenv("DSPLAN_E2E_TRACE") == "1",
+		kcmArgs:        strings.Fields(os.Getenv("DSPLAN_E2E_KCM_ARGS")),
+		controllerArgs: strings.Fields(os.Getenv("DSPLAN_E2E_CONTROLLER_ARGS")),
+	}
+	if cfg.controller == "" {
+		cfg.controller = "kcm"
+	}
+	if cfg.controller != "kcm" && cfg.controller != "dsplan" {
+		t.Fatalf("DSPLAN_E2E_CONTROLLER=%q: want kcm or dsplan", cfg.controller)
+	}
+	if cfg.controller == "kcm" {
+		cfg.unavailableSlack = -1
+	}
+	if s := os.Getenv("DSPLAN_E2E_UNAVAILABLE_SLACK"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			t.Fatalf("DSPLAN_E2E_UNAVAILABLE_SLACK=%q: want an integer >= 0", s)
+		}
+		cfg.unavailableSlack = n
+	}
+	if s := os.Getenv("DSPLAN_E2E_NODES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 10 {
+			t.Fatalf("DSPLAN_E2E_NODES=%q: want an integer >= 10", s)
+		}
+		cfg.nodes = n
+	}
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"} {
+		if _, err := os.Stat(filepath.Join(cfg.binDir, b)); err != nil {
+			t.Fatalf("%s missing in %s: run examples/controller/e2e/build.sh first (%v)", b, cfg.binDir, err)
+		}
+	}
+	return cfg
+}
+
+// cluster is a running control plane with kwok nodes.
+type cluster struct {
+	cfg    config
+	ctx    context.Context // cancelled on SIGINT/SIGTERM
+	dir    string          // temporary directory: pki/, logs, etcd data, kwok.yaml
+	pki    *pki
+	rest   *rest.Config
+	client kubernetes.Interface
+
+	apiPort int
+
+	mu    sync.Mutex
+	procs []*proc // every process started, in start order
+
+	controllers *controllerSet // external DaemonSet controller replicas (dsplan mode)
+}
+
+// startCluster starts etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler, kwok and (DSPLAN_E2E_CONTROLLER=dsplan) the external
+// DaemonSet controller. Everything is stopped when t finishes, passes, fails
+// or panics, and as soon as ctx is cancelled (the caller cancels it on
+// SIGINT/SIGTERM).
+func startCluster(t *testing.T, ctx context.Context, cfg config) *cluster {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "dsplan-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{cfg: cfg, ctx: ctx, dir: dir}
+	t.Cleanup(func() {
+		start := time.Now()
+		killed := c.stopAll()
+		t.Logf("stopped all components in %.1fs (SIGKILL needed: %v)", time.Since(start).Seconds(), killed)
+		if t.Failed() {
+			c.dumpLogs(t)
+		}
+		if t.Failed() || cfg.keep {
+			t.Logf("kept %s (logs, pki, etcd data)", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	})
+	// A signal stops the processes at once, whatever the test is waiting for;
+	// the waits return ctx.Err() and the test fails and cleans up.
+	stopWatch := make(chan struct{})
+	t.Cleanup(func() { close(stopWatch) })
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.stopAll()
+		case <-stopWatch:
+		}
+	}()
+
+	// In dsplan mode, build the controller before starting anything.
+	var controllerBin string
+	if cfg.controller == "dsplan" {
+		controllerBin = buildController(t, dir)
+	}
+
+	ports, err := freePorts(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	etcdPort, etcdPeerPort, apiPort := ports[0], ports[1], ports[2]
+	c.apiPort = apiPort
+	if c.pki, err = writePKI(filepath.Join(dir, "pki"), apiPort); err != nil {
+		t.Fatalf("pki: %v", err)
+	}
+	kwokConfig := filepath.Join(dir, "kwok.yaml")
+	if err := writeKwokConfig(ctx, kwokConfig); err != nil {
+		t.Fatalf("kwok config: %v", err)
+	}
+
+	start := time.Now()
+	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
+	peerURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPeerPort)
+	c.start(t, "etcd", "etcd",
+		"--name=e2e", "--data-dir="+filepath.Join(dir, "etcd-data"),
+		"--listen-client-urls="+etcdURL, "--advertise-client-urls="+etcdURL,
+		"--listen-peer-urls="+peerURL, "--initial-advertise-peer-urls="+peerURL,
+		"--initial-cluster=e2e="+peerURL, "--unsafe-no-fsync", "--log-level=warn")
+	p := c.pki
+	c.start(t, "kube-apiserver", "kube-apiserver",
+		"--etcd-servers="+etcdURL,
+		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(apiPort),
+		"--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none",
+		"--service-cluster-ip-range=10.96.0.0/16",
+		"--tls-cert-file="+p.apiserverCert, "--tls-private-key-file="+p.apiserverKey,
+		"--client-ca-file="+p.caCert,
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+p.saPub, "--service-account-signing-key-file="+p.saKey,
+		"--authorization-mode=Node,RBAC", "--enable-priority-and-fairness=false")
+
+	if c.rest, err = clientcmd.BuildConfigFromFlags("", p.kubeconfig); err != nil {
+		t.Fatalf("kubeconfig: %v", err)
+	}
+	c.rest.QPS, c.rest.Burst = 200, 400
+	c.rest.UserAgent = "dsplan-e2e"
+	if c.client, err = kubernetes.NewForConfig(c.rest); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.poll(60*time.Second, 100*time.Millisecond, func() (bool, error) {
+		body, err := c.client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		return err == nil && string(body) == "ok", nil
+	}); err != nil {
+		t.Fatalf("kube-apiserver /readyz: %v", err)
+	}
+	t.Logf("etcd + kube-apiserver ready after %.1fs (api https://127.0.0.1:%d, dir %s)", time.Since(start).Seconds(), apiPort, dir)
+
+	controllers := "*"
+	if cfg.controller == "dsplan" {
+		controllers = "*,-daemonset" // the external controller owns DaemonSets
+	}
+	qps := []string{"--kube-api-qps=200", "--kube-api-burst=400"}
+	c.start(t, "kube-controller-manager", "kube-controller-manager", append([]string{
+		"--kubeconfig=" + p.kubeconfig, "--controllers=" + controllers,
+		"--leader-elect=false", "--secure-port=0",
+		"--service-account-private-key-file=" + p.saKey, "--root-ca-file=" + p.caCert,
+		"--cluster-signing-cert-file=" + p.caCert, "--cluster-signing-key-file=" + p.caKey,
+		"--concurrent-daemonset-syncs=2", "--v=2"}, append(qps, cfg.kcmArgs...)...)...)
+	c.start(t, "kube-scheduler", "kube-scheduler", append([]string{
+		"--kubeconfig=" + p.kubeconfig, "--leader-elect=false", "--secure-port=0"}, qps...)...)
+	// kwok's client is unthrottled by default (QPS 5000).
+	c.start(t, "kwok", "kwok",
+		"--kubeconfig="+p.kubeconfig, "--config="+kwokConfig,
+		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--node-lease-duration-seconds=40")
+	if cfg.controller == "dsplan" {
+		c.controllers = startController(t, c, controllerBin, 1)
+	}
+	return c
+}
+
+// start starts the component bin (a name in binDir, or an absolute path) as
+// process name, logging to dir/name.log.
+func (c *cluster) start(t *testing.T, name, bin string, args ...string) *proc {
+	t.Helper()
+	if !filepath.IsAbs(bin) {
+		bin = filepath.Join(c.cfg.binDir, bin)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		t.Fatalf("start %s: %v", name, c.ctx.Err())
+	}
+	p, err := startProc(c.dir, name, bin, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.procs = append(c.procs, p)
+	return p
+}
+
+// stopAll stops every process the cluster started (SIGTERM, SIGKILL after
+// 5 s): first all but etcd, at once, then etcd, so that kube-apiserver can
+// shut down cleanly. It returns the processes that needed SIGKILL.
+func (c *cluster) stopAll() []string {
+	c.mu.Lock()
+	var first, last []*proc
+	for _, p := range c.procs {
+		if p.name == "etcd" {
+			last = append(last, p)
+		} else {
+			first = append(first, p)
+		}
+	}
+	c.mu.Unlock()
+	return append(stopProcs(first, 5*time.Second), stopProcs(last, 5*time.Second)...)
+}
+
+// checkAlive returns an error if a component exited without being stopped.
+func (c *cluster) checkAlive() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, p := range c.procs {
+		if err := p.unexpectedExit(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dumpLogs logs the last 50 lines of every component log.
+func (c *cluster) dumpLogs(t *testing.T) {
+	c.mu.Lock()
+	procs := append([]*proc(nil), c.procs...)
+	c.mu.Unlock()
+	for _, p := range procs {
+		t.Logf("===== last 50 lines of %s (%s) =====\n%s", p.name, p.logPath, tail(p.logPath, 50))
+	}
+}
+
+// errTimeout is returned by poll when the deadline passes.
+var errTimeout = errors.New("timed out")
+
+// poll calls cond every interval until it returns true or an error, the
+// timeout passes, the context is cancelled or a component dies.
+func (c *cluster) poll(timeout, interval time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if err := c.ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", err)
+		}
+		if err := c.checkAlive(); err != nil {
+			return err
+		}
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w after %v", errTimeout, timeout)
+		}
+		select {
+		case <-c.ctx.Done():
+		case <-time.After(interval):
+		}
+	}
+}
+
+// kubectl runs the kubectl built by build.sh against the cluster.
+func (c *cluster) kubectl(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(c.cfg.binDir, "kubectl"),
+		append([]string{"--kubeconfig=" + c.pki.kubeconfig}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// freePorts returns n distinct free TCP ports on 127.0.0.1 (held open
+// together while picked, so they differ; a race with other programs remains).
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// kwokStages are the stage files of the kwok module the harness uses: nodes
+// become Ready at once and keep a lease; pods become Ready once bound,
+// complete if they would, and are removed as soon as they are deleted (there
+// is no kubelet to finish a graceful deletion).
+var kwokStages = []string{
+	"kustomize/stage/node/fast/node-initialize.yaml",
+	"kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+	"kustomize/stage/pod/fast/pod-ready.yaml",
+	"kustomize/stage/pod/fast/pod-complete.yaml",
+	"kustomize/stage/pod/fast/pod-delete.yaml",
+}
+
+// writeKwokConfig writes a KwokConfiguration followed by the stages, taken
+// from the kwok module in the module cache (downloaded if missing).
+func writeKwokConfig(ctx context.Context, path string) error {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMODCACHE: %v", err)
+	}
+	modDir := filepath.Join(strings.TrimSpace(string(out)), kwokModule+"@"+kwokVersion)
+	if _, err := os.Stat(filepath.Join(modDir, kwokStages[0])); err != nil {
+		cmd := exec.CommandContext(ctx, "go", "mod", "download", kwokModule+"@"+kwokVersion)
+		cmd.Dir = os.TempDir() // outside any module
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go mod download %s@%s: %v: %s", kwokModule, kwokVersion, err, out)
+		}
+	}
+	var b strings.Builder
+	// With a config file kwok does not default the parallelism options, and
+	// zero fails ("... parallelism must be greater than 0").
+	b.WriteString(`apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  manageAllNodes: false
+  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake
+  nodeLeaseDurationSeconds: 40
+  cidr: 10.0.0.0/16
+  nodeLeaseParallelism: 4
+  podPlayStageParallelism: 4
+  nodePlayStageParallelism: 4
+  podsOnNodeSyncParallelism: 4
+  enablePodsOnNodeSyncListPager: false
+  enablePodsOnNodeSyncStreamWatch: true
+`)
+	for _, s := range kwokStages {
+		data, err := os.ReadFile(filepath.Join(modDir, s))
+		if err != nil {
+			return err
+		}
+		b.WriteString("---\n")
+		b.Write(data)
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			b.WriteByte('\n')
+		}
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
