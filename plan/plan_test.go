@@ -27,7 +27,10 @@ func hashOf(ds *appsv1.DaemonSet) string {
 }
 
 // currentRevision is ds's current ControllerRevision, numbered n.
-func currentRevision(t *testing.T, ds *appsv1.DaemonSet, n int64) *appsv1.ControllerRevision {
+func currentRevision(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, ds *appsv1.DaemonSet, n int64) *appsv1.ControllerRevision {
 	t.Helper()
 	rev, err := revision.New(ds, n)
 	if err != nil {
