@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/plan/control"
+	"github.com/dsplan/dsplan/rollout"
 )
 
 // Controller is a DaemonSet controller whose decisions are dsplan's: the
@@ -54,6 +56,8 @@ type Controller struct {
 	// event has marked it stale.
 	cluster      *plan.Cluster
 	clusterStale bool
+	// groups serialize the syncs of the DaemonSets of one rollout group.
+	groups map[string]*sync.Mutex
 	// written remembers, per DaemonSet, what its last sync wrote that the
 	// informers must show before the next sync plans (see fresh).
 	written map[string]writes
@@ -223,7 +227,16 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	}
 	c.mu.Unlock()
 
-	p := cluster.Plan(s, plan.Options{})
+	// The DaemonSet's own rollout.dsplan.io/ annotations set its rollout
+	// controls; a group shares a budget of one unavailable DaemonSet per
+	// node with the others of its group, whose syncs are serialized.
+	opts := plan.Options{Annotations: true}
+	if group := ds.Annotations[rollout.AnnotationGroup]; group != "" {
+		unlock := c.lockGroup(group)
+		defer unlock()
+		opts.Rollout.Held = c.heldFor(ds, group, cluster, now)
+	}
+	p := cluster.Plan(s, opts)
 	for _, e := range control.PlanEvents(ds, p) {
 		c.recorder.Event(ds, e.Type, e.Reason, e.Message)
 	}
@@ -244,6 +257,48 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		werr = p.Err
 	}
 	return p.RequeueAfter, werr
+}
+
+// lockGroup serializes the syncs of one group's DaemonSets; it returns the
+// unlock.
+func (c *Controller) lockGroup(group string) func() {
+	c.mu.Lock()
+	if c.groups == nil {
+		c.groups = map[string]*sync.Mutex{}
+	}
+	m, ok := c.groups[group]
+	if !ok {
+		m = &sync.Mutex{}
+		c.groups[group] = m
+	}
+	c.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// heldFor returns the nodes where another DaemonSet of ds's group, in any
+// namespace, is unavailable (plan.Cluster.Unavailable).
+func (c *Controller) heldFor(ds *appsv1.DaemonSet, group string, cluster *plan.Cluster, now time.Time) map[string]bool {
+	all, err := c.dsLister.List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	held := map[string]bool{}
+	for _, other := range all {
+		if other.UID == ds.UID || other.Annotations[rollout.AnnotationGroup] != group {
+			continue
+		}
+		pods, err := c.pods.Pods(other.Namespace).List(labels.Everything())
+		if err != nil {
+			continue
+		}
+		u, err := cluster.Unavailable(plan.Snapshot{DaemonSet: other, Pods: pods, Now: now}, plan.Options{})
+		if err != nil {
+			continue
+		}
+		maps.Copy(held, u)
+	}
+	return held
 }
 
 // clusterFor returns the prepared node list, rebuilding it after a node
