@@ -449,7 +449,7 @@ func (c *Controller) addPod(obj any) {
 		c.mu.Lock()
 		c.expectations.CreationObserved(key)
 		c.mu.Unlock()
-		c.queue.Add(key)
+		c.enqueuePodOwner(key)
 		return
 	}
 	c.enqueueSelecting(pod)
@@ -476,7 +476,7 @@ func (c *Controller) updatePod(old, cur any) {
 		c.enqueueSelecting(pod)
 		return
 	}
-	c.queue.Add(key)
+	c.enqueuePodOwner(key)
 	if ds, err := c.dsLister.DaemonSets(pod.Namespace).Get(metav1.GetControllerOfNoCopy(pod).Name); err == nil &&
 		ds.Spec.MinReadySeconds > 0 && !placement.IsPodReady(o) && placement.IsPodReady(pod) {
 		// Sync again once the pod counts as available (a second later, for
@@ -497,6 +497,27 @@ func (c *Controller) deletePod(obj any) {
 		c.mu.Lock()
 		c.expectations.DeletionObserved(key)
 		c.mu.Unlock()
-		c.queue.Add(key)
+		c.enqueuePodOwner(key)
+	}
+}
+
+// enqueuePodOwner queues the DaemonSet a pod event is about and, when it
+// belongs to a rollout group, the others of the group: a change of its
+// pods may free or take a node in the group's budget.
+func (c *Controller) enqueuePodOwner(key string) {
+	c.queue.Add(key)
+	namespace, name, _ := cache.SplitMetaNamespaceKey(key)
+	ds, err := c.dsLister.DaemonSets(namespace).Get(name)
+	if err != nil || ds.Annotations[rollout.AnnotationGroup] == "" {
+		return
+	}
+	all, err := c.dsLister.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, other := range all {
+		if other.Annotations[rollout.AnnotationGroup] == ds.Annotations[rollout.AnnotationGroup] {
+			c.enqueue(other)
+		}
 	}
 }
