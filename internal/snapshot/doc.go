@@ -35,4 +35,10 @@
 // apiVersion and kind, so normalized objects have an empty TypeMeta, like
 // the objects kube-controller-manager's informers hand out. Neither
 // function mutates its input.
+//
+// Two checks for tools that read dumps made by hand or by kubectl:
+// [CompactRevisionData] turns the re-indented revision data of `kubectl get
+// -o json` back into the compact JSON the API server holds (revision
+// matching compares it byte for byte), and [CheckNames] reports objects
+// without a name and objects listed twice, which no cluster holds.
 package snapshot
