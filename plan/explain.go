@@ -122,74 +122,119 @@ func (r NodeReport) String() string {
 // explain builds Plan.Nodes: a report per node of g (existing, then
 // vanished), sorted by node name.
 func (p *Plan) explain(ds *appsv1.DaemonSet, g *placement.Grouping, s *Snapshot, x *passes) {
-	creates := map[string]rollout.CreateReason{}
-	for _, c := range p.Creates {
-		creates[c.Node] = c.Reason
-	}
-	deletes := map[string][]Delete{}
-	for _, d := range p.Deletes {
-		deletes[d.Node] = append(deletes[d.Node], d)
-	}
-	waiting := map[string]rollout.Wait{}
-	for _, w := range x.waiting {
-		waiting[w.Node] = w
-	}
 	eval := g.Evaluator()
 	p.Nodes = make([]NodeReport, 0, g.Len())
+	// One array holds every node's pod reports.
+	total := 0
+	for _, n := range g.All() {
+		total += n.Len()
+	}
+	podReports := make([]PodReport, 0, total)
 	for _, n := range g.All() {
 		if n.Name() == "" {
 			continue // a nil or repeated node
 		}
-		r := NodeReport{Node: n.Name(), Exists: n.Exists(), Create: creates[n.Name()], Deletes: deletes[n.Name()]}
+		r := NodeReport{Node: n.Name(), Exists: n.Exists()}
 		if n.Exists() {
 			r.Placement = eval.Explain(n.Node())
 		} else {
 			r.Placement = placement.Explanation{Detail: "the node does not exist"}
 		}
-		anyOld, allAvailable := false, true
+		from := len(podReports)
 		for _, pod := range n.Pods() {
-			r.Pods = append(r.Pods, PodReport{Name: pod.Name(), Revision: pod.Object().Labels[appsv1.DefaultDaemonSetUniqueLabelKey],
+			podReports = append(podReports, PodReport{Name: pod.Name(), Revision: pod.Object().Labels[appsv1.DefaultDaemonSetUniqueLabelKey],
 				Updated: pod.Updated(), Ready: pod.Ready(), Available: pod.Available(), Deleting: pod.Deleting(), Phase: pod.Object().Status.Phase})
-			if !pod.Deleting() {
-				anyOld = anyOld || !pod.Updated()
-				allAvailable = allAvailable && pod.Available()
-			}
 		}
-		d := r.Placement.Decision
-		switch {
-		case len(r.Deletes) > 0:
-			r.State = StateToDelete
-		case r.Create != "":
-			r.State = StateToCreate
-		case !n.Exists():
-			r.State = StateGone
-		case len(r.Pods) > 0 && !d.ShouldRun():
-			r.State = StateMisscheduled
-		case !d.ShouldRun():
-			r.State = StateIneligible
-		case len(r.Pods) == 0:
-			r.State = StateMissing
-		case anyOld:
-			r.State = StateOld
-		case !allAvailable:
-			r.State = StateUnavailable
-		default:
-			r.State = StateUpToDate
-		}
-		if r.State == StateOld || r.State == StateMissing {
-			r.Wait = p.waitFor(ds, n, s, x, waiting)
+		if len(podReports) > from {
+			r.Pods = podReports[from:len(podReports):len(podReports)]
 		}
 		p.Nodes = append(p.Nodes, r)
 	}
 	slices.SortFunc(p.Nodes, func(a, b NodeReport) int { return strings.Compare(a.Node, b.Node) })
+
+	// The plan's actions, its creates sorted by node and its deletes by pod:
+	// each joined with the reports by node name.
+	for _, c := range p.Creates {
+		if r := p.report(c.Node); r != nil {
+			r.Create = c.Reason
+		}
+	}
+	for _, d := range p.Deletes {
+		if r := p.report(d.Node); r != nil {
+			r.Deletes = append(r.Deletes, d)
+		}
+	}
+	waits := make([]rollout.Wait, 0, len(p.Nodes))
+	waiting := x.waiting // sorted by node, as p.Nodes
+	for i := range p.Nodes {
+		r := &p.Nodes[i]
+		r.State = state(r)
+		if r.State != StateOld && r.State != StateMissing {
+			continue
+		}
+		for len(waiting) > 0 && waiting[0].Node < r.Node {
+			waiting = waiting[1:]
+		}
+		var rw *rollout.Wait
+		if len(waiting) > 0 && waiting[0].Node == r.Node {
+			rw = &waiting[0]
+		}
+		if w, ok := p.waitFor(ds, r, s, x, rw); ok {
+			waits = append(waits, w)
+			r.Wait = &waits[len(waits)-1]
+		}
+	}
 }
 
-// waitFor says why the plan leaves node n's old or missing pod as it is.
-func (p *Plan) waitFor(ds *appsv1.DaemonSet, n placement.NodePods, s *Snapshot, x *passes, waiting map[string]rollout.Wait) *rollout.Wait {
-	w := rollout.Wait{Node: n.Name()}
-	for _, pod := range n.Pods() {
-		if !pod.Updated() && !pod.Deleting() {
-			w.Pod = pod.Name()
+// report returns the report of node, or nil.
+func (p *Plan) report(node string) *NodeReport {
+	i, ok := slices.BinarySearchFunc(p.Nodes, node, func(r NodeReport, name string) int { return strings.Compare(r.Node, name) })
+	if !ok {
+		return nil
+	}
+	return &p.Nodes[i]
+}
+
+// state is where the node stands, by the first rule of NodeState that
+// applies.
+func state(r *NodeReport) NodeState {
+	anyOld, allAvailable := false, true
+	for _, pod := range r.Pods {
+		if !pod.Deleting {
+			anyOld = anyOld || !pod.Updated
+			allAvailable = allAvailable && pod.Available
+		}
+	}
+	d := r.Placement.Decision
+	switch {
+	case len(r.Deletes) > 0:
+		return StateToDelete
+	case r.Create != "":
+		return StateToCreate
+	case !r.Exists:
+		return StateGone
+	case len(r.Pods) > 0 && !d.ShouldRun():
+		return StateMisscheduled
+	case !d.ShouldRun():
+		return StateIneligible
+	case len(r.Pods) == 0:
+		return StateMissing
+	case anyOld:
+		return StateOld
+	case !allAvailable:
+		return StateUnavailable
+	}
+	return StateUpToDate
+}
+
+// waitFor says why the plan leaves node r's old or missing pod as it is;
+// rw is the rolling update's wait for the node, if any. False when there
+// is nothing to say.
+func (p *Plan) waitFor(ds *appsv1.DaemonSet, r *NodeReport, s *Snapshot, x *passes, rw *rollout.Wait) (rollout.Wait, bool) {
+	w := rollout.Wait{Node: r.Node}
+	for _, pod := range r.Pods {
+		if !pod.Updated && !pod.Deleting {
+			w.Pod = pod.Name
 		}
 	}
 	switch {
@@ -197,22 +242,21 @@ func (p *Plan) waitFor(ds *appsv1.DaemonSet, n placement.NodePods, s *Snapshot, 
 		w.Reason, w.Detail = rollout.WaitExpectations, "an earlier sync's creates or deletes are not observed yet"
 	case p.Err != nil:
 		w.Reason, w.Detail = rollout.WaitManage, "the sync failed: "+p.Err.Error()
-	case x.decided[n.Name()]:
+	case x.decided[r.Node]:
 		w.Reason, w.Detail = rollout.WaitBurst, fmt.Sprintf("over %d creates or deletes in one sync", max(len(p.Creates), len(p.Deletes)))
-	case n.Len() == 0:
+	case len(r.Pods) == 0:
 		// A missing pod the manage pass did not create: it had no reason
 		// to (its node is in the failed-pod backoff, or it was planned).
-		return nil
+		return rollout.Wait{}, false
 	case x.managed:
 		w.Reason, w.Detail = rollout.WaitManage, fmt.Sprintf("%d creates and %d deletes first", len(p.Creates), len(p.Deletes))
 	case ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
 		w.Reason, w.Detail = rollout.WaitOnDelete, "delete the pod to update it"
 	default:
-		rw, ok := waiting[n.Name()]
-		if !ok {
-			return nil
+		if rw == nil {
+			return rollout.Wait{}, false
 		}
 		w.Reason, w.Detail = rw.Reason, rw.Detail
 	}
-	return &w
+	return w, true
 }

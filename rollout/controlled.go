@@ -133,35 +133,38 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 			zoneDesired[zoneOf(key)]++
 		}
 		newPod, oldPod, ok := split(n)
-		flight := func() {
-			inFlight++
-			zoneFlight[zoneOf(key)]++
-		}
+		zone := zoneOf(key)
+		flight := 0
 		if !surge {
 			switch {
 			case !ok, !newPod.ok && !oldPod.ok, newPod.ok && oldPod.ok:
-				flight()
+				flight = 1
 				unfinished(key)
 				if !ok || oldPod.ok {
 					u.wait(&plan, n.Name(), oldPod.Pod, WaitUnsettled, "")
 				}
 			case newPod.ok:
 				if !newPod.Available() {
-					flight()
+					flight = 1
 					unfinished(key)
 				}
 			case !oldPod.Available():
-				flight()
+				flight = 1
 				unfinished(key)
 				cands = append(cands, candidate{n, oldPod.Pod, true, key})
 			default:
 				unfinished(key)
 				cands = append(cands, candidate{n, oldPod.Pod, false, key})
 			}
+			if flight > 0 {
+				inFlight++
+				zoneFlight[zone]++
+			}
 			continue
 		}
 		if !ok {
-			flight()
+			inFlight++
+			zoneFlight[zone]++
 			unfinished(key)
 			u.wait(&plan, n.Name(), placement.Pod{}, WaitUnsettled, "")
 			continue
@@ -189,7 +192,8 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 				cands = append(cands, candidate{n, oldPod.Pod, !oldPod.Available(), key})
 			}
 		case !newPod.Available():
-			flight()
+			inFlight++
+			zoneFlight[zone]++
 			unfinished(key)
 			u.wait(&plan, n.Name(), oldPod.Pod, WaitNewPodUnavailable, "")
 		default:
@@ -227,8 +231,16 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 		}
 	}
 	// Nodes outside the selector keep their old pods and count toward the
-	// partition: only selected nodes take the updates it allows.
+	// partition: only selected nodes take the updates it allows. The
+	// details of the waits repeat: they are made once each.
 	taken := 0
+	var selectorDetail, partitionDetail, zoneDetail, budgetDetail string
+	detail := func(cached *string, make func() string) string {
+		if *cached == "" && u.opts.Explain {
+			*cached = make()
+		}
+		return *cached
+	}
 	for _, c := range cands {
 		name := c.node.Name()
 		switch {
@@ -236,13 +248,15 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 			u.wait(&plan, name, c.pod, WaitPaused, "")
 			continue
 		case o.Selector != nil && !matches(o.Selector, c.node):
-			u.wait(&plan, name, c.pod, WaitOutsideSelector, o.Selector.String())
+			u.wait(&plan, name, c.pod, WaitOutsideSelector, detail(&selectorDetail, o.Selector.String))
 			continue
 		case taken >= allowed:
-			u.wait(&plan, name, c.pod, WaitPartition, fmt.Sprintf("partition %d: %d old nodes left", u.partition, len(cands)-taken))
+			u.wait(&plan, name, c.pod, WaitPartition, detail(&partitionDetail, func() string { return fmt.Sprintf("partition %d", u.partition) }))
 			continue
 		case zoned && !sameZone(c.key, activeZone):
-			u.wait(&plan, name, c.pod, WaitLaterZone, fmt.Sprintf("%s=%s is being updated", o.Order.TopologyKey, activeZone.zone))
+			u.wait(&plan, name, c.pod, WaitLaterZone, detail(&zoneDetail, func() string {
+				return fmt.Sprintf("%s=%s is being updated", o.Order.TopologyKey, activeZone.zone)
+			}))
 			continue
 		}
 		if c.free {
@@ -262,7 +276,9 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 			u.wait(&plan, name, c.pod, WaitHeld, "")
 			continue
 		case inFlight >= limit:
-			u.wait(&plan, name, c.pod, WaitBudget, fmt.Sprintf("%s %d: %d nodes in flight", what, limit, inFlight))
+			u.wait(&plan, name, c.pod, WaitBudget, detail(&budgetDetail, func() string {
+				return fmt.Sprintf("%s %d: %d nodes in flight", what, limit, inFlight)
+			}))
 			continue
 		case zoneLimit != nil && zoneFlight[zone] >= zoneLimit(zone):
 			u.wait(&plan, name, c.pod, WaitZoneBudget, fmt.Sprintf("zone budget %d: %d nodes in flight", zoneLimit(zone), zoneFlight[zone]))
