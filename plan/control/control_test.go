@@ -325,7 +325,9 @@ func TestEvents(t *testing.T) {
 		}},
 		{name: "deleted", event: func() (control.Event, bool) { return control.DeleteEvent("agent-x7", nil) },
 			want: control.Event{Type: "Normal", Reason: "SuccessfulDelete", Message: "Deleted pod: agent-x7"}, wantOK: true},
-		{name: "already gone", event: func() (control.Event, bool) { return control.DeleteEvent("agent-x7", apierrors.NewNotFound(gr, "agent-x7")) }},
+		{name: "already gone", event: func() (control.Event, bool) {
+			return control.DeleteEvent("agent-x7", apierrors.NewNotFound(gr, "agent-x7"))
+		}},
 		{name: "delete failed", event: func() (control.Event, bool) { return control.DeleteEvent("agent-x7", errors.New("timeout")) },
 			want: control.Event{Type: "Warning", Reason: "FailedDelete", Message: "Error deleting: timeout"}, wantOK: true},
 	} {

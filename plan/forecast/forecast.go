@@ -243,7 +243,9 @@ func waiting(p plan.Plan) []WaitCount {
 	for _, wc := range counts {
 		out = append(out, *wc)
 	}
-	slices.SortFunc(out, func(a, b WaitCount) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason)) })
+	slices.SortFunc(out, func(a, b WaitCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason))
+	})
 	return out
 }
 

@@ -171,4 +171,3 @@ func names(ns []string) string {
 	}
 	return fmt.Sprintf("nodes %s and %d more", strings.Join(ns[:3], ", "), len(ns)-3)
 }
-
