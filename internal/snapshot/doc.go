@@ -18,6 +18,13 @@
 //  5. Errors name the item: `items[3] (Pod "x"): ...`; with several
 //     documents the item path starts with `document N`.
 //
+// [DecodeAll] reads the same streams with rule 1 relaxed, for tools that
+// look at every DaemonSet of a cluster (`kubectl get
+// daemonsets,nodes,pods,runtimeclasses -A -o yaml`): any number of
+// DaemonSets, none included, in Objects.DaemonSets, and node.k8s.io/v1
+// RuntimeClasses in Objects.RuntimeClasses (Decode skips those with a
+// warning, rule 3).
+//
 // Objects are decoded with encoding/json, as the oracle does (field names
 // match case-insensitively; unknown fields are ignored).
 //

@@ -61,3 +61,35 @@ spec:
 	// false
 	// true
 }
+
+func ExampleDecodeAll() {
+	objs, err := snapshot.DecodeAll([]byte(`apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: DaemonSet
+  metadata: {name: fluentd, namespace: kube-system}
+- apiVersion: apps/v1
+  kind: DaemonSet
+  metadata: {name: node-exporter, namespace: monitoring}
+- apiVersion: node.k8s.io/v1
+  kind: RuntimeClass
+  metadata: {name: gvisor}
+  handler: runsc
+- apiVersion: v1
+  kind: Node
+  metadata: {name: worker-1}
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ds := range objs.DaemonSets {
+		fmt.Println(ds.Namespace + "/" + ds.Name)
+	}
+	fmt.Println(len(objs.RuntimeClasses), "RuntimeClass,", len(objs.Nodes), "node")
+	// Output:
+	// kube-system/fluentd
+	// monitoring/node-exporter
+	// 1 RuntimeClass, 1 node
+}

@@ -11,15 +11,24 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // Objects are the decoded objects of one snapshot, in input order.
 type Objects struct {
+	// DaemonSet is the one DaemonSet of [Decode]'s input; nil from
+	// [DecodeAll].
 	DaemonSet *appsv1.DaemonSet
-	Nodes     []*corev1.Node
-	Pods      []*corev1.Pod
-	Revisions []*appsv1.ControllerRevision
+	// DaemonSets are the DaemonSets of [DecodeAll]'s input; nil from
+	// [Decode].
+	DaemonSets []*appsv1.DaemonSet
+	Nodes      []*corev1.Node
+	Pods       []*corev1.Pod
+	Revisions  []*appsv1.ControllerRevision
+	// RuntimeClasses are the node.k8s.io/v1 RuntimeClasses of
+	// [DecodeAll]'s input; [Decode] skips them with a warning.
+	RuntimeClasses []*nodev1.RuntimeClass
 	// Warnings name the skipped objects of other kinds, in input order.
 	Warnings []string
 }
@@ -32,31 +41,17 @@ var apiVersions = map[string]string{
 	"ControllerRevision": "apps/v1",
 }
 
-// Decode reads one YAML or JSON stream of cluster objects; see the package
-// documentation for the rules. On error it returns the zero Objects.
+// runtimeClassAPIVersion is the apiVersion of the RuntimeClasses DecodeAll
+// reads.
+const runtimeClassAPIVersion = "node.k8s.io/v1"
+
+// Decode reads one YAML or JSON stream of cluster objects holding exactly
+// one DaemonSet; see the package documentation for the rules. On error it
+// returns the zero Objects.
 func Decode(data []byte) (Objects, error) {
-	var docs []json.RawMessage
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return Objects{}, fmt.Errorf("document %d: %w", len(docs), err)
-		}
-		docs = append(docs, raw)
-	}
-	d := &decoder{}
-	for i, raw := range docs {
-		prefix := ""
-		if len(docs) > 1 {
-			prefix = "document " + strconv.Itoa(i)
-		}
-		if err := d.add(raw, prefix); err != nil {
-			return Objects{}, err
-		}
+	d, err := decodeStream(data, false)
+	if err != nil {
+		return Objects{}, err
 	}
 	switch len(d.daemonSets) {
 	case 0:
@@ -70,7 +65,53 @@ func Decode(data []byte) (Objects, error) {
 	return d.objs, nil
 }
 
+// DecodeAll reads one YAML or JSON stream of cluster objects, as Decode,
+// but with any number of DaemonSets (none included), returned in
+// Objects.DaemonSets in input order, and with node.k8s.io/v1
+// RuntimeClasses in Objects.RuntimeClasses; Objects.DaemonSet is nil. It is
+// for `kubectl get daemonsets,nodes,pods,runtimeclasses -A -o yaml`. An
+// empty stream gives the zero Objects. On error it returns the zero
+// Objects.
+func DecodeAll(data []byte) (Objects, error) {
+	d, err := decodeStream(data, true)
+	if err != nil {
+		return Objects{}, err
+	}
+	d.objs.DaemonSets = d.daemonSets
+	return d.objs, nil
+}
+
+// decodeStream decodes every document of data; all selects DecodeAll's
+// kinds.
+func decodeStream(data []byte, all bool) (*decoder, error) {
+	var docs []json.RawMessage
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", len(docs), err)
+		}
+		docs = append(docs, raw)
+	}
+	d := &decoder{all: all}
+	for i, raw := range docs {
+		prefix := ""
+		if len(docs) > 1 {
+			prefix = "document " + strconv.Itoa(i)
+		}
+		if err := d.add(raw, prefix); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
 type decoder struct {
+	all            bool // DecodeAll: RuntimeClasses are read
 	objs           Objects
 	daemonSets     []*appsv1.DaemonSet
 	daemonSetWhere []string
@@ -131,6 +172,9 @@ func (d *decoder) add(raw json.RawMessage, path string) error {
 		return nil
 	}
 	want, known := apiVersions[h.Kind]
+	if d.all && h.Kind == "RuntimeClass" {
+		want, known = runtimeClassAPIVersion, true
+	}
 	if !known {
 		d.objs.Warnings = append(d.objs.Warnings, fmt.Sprintf("%s: skipped: dsplan reads no %s %s", where, h.APIVersion, h.Kind))
 		return nil
@@ -160,6 +204,11 @@ func (d *decoder) add(raw json.RawMessage, path string) error {
 		r := &appsv1.ControllerRevision{}
 		if err = json.Unmarshal(raw, r); err == nil {
 			d.objs.Revisions = append(d.objs.Revisions, r)
+		}
+	case "RuntimeClass":
+		r := &nodev1.RuntimeClass{}
+		if err = json.Unmarshal(raw, r); err == nil {
+			d.objs.RuntimeClasses = append(d.objs.RuntimeClasses, r)
 		}
 	}
 	if err != nil {
@@ -220,6 +269,9 @@ func Normalize(objs Objects) (Objects, error) {
 	if out.DaemonSet, err = NormalizeObject(objs.DaemonSet); err != nil {
 		return Objects{}, fmt.Errorf("DaemonSet %q: %w", objs.DaemonSet.Name, err)
 	}
+	if out.DaemonSets, err = normalizeAll(objs.DaemonSets, "DaemonSet"); err != nil {
+		return Objects{}, err
+	}
 	if out.Nodes, err = normalizeAll(objs.Nodes, "Node"); err != nil {
 		return Objects{}, err
 	}
@@ -227,6 +279,9 @@ func Normalize(objs Objects) (Objects, error) {
 		return Objects{}, err
 	}
 	if out.Revisions, err = normalizeAll(objs.Revisions, "ControllerRevision"); err != nil {
+		return Objects{}, err
+	}
+	if out.RuntimeClasses, err = normalizeAll(objs.RuntimeClasses, "RuntimeClass"); err != nil {
 		return Objects{}, err
 	}
 	return out, nil
