@@ -187,7 +187,7 @@ func writeNotLanding(w io.Writer, res overhead.Result) {
 	for _, e := range res.Entries() {
 		var why string
 		switch e.Outcome {
-		case overhead.Lands, overhead.Running:
+		case overhead.Lands, overhead.Present:
 			continue
 		case overhead.Ignored:
 			why = "ignored: " + e.DaemonSet.Ignored

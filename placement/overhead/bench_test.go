@@ -92,7 +92,7 @@ func benchTemplates(n int) []*corev1.Node {
 			"kubernetes.io/os", "linux",
 			"topology.kubernetes.io/zone", zones[i%len(zones)],
 			"karpenter.sh/capacity-type", []string{"spot", "on-demand"}[i%2],
-			"karpenter.sh/nodepool", "pool-" + strconv.Itoa(i%20),
+			"karpenter.sh/nodepool", "pool-" + strconv.Itoa(i%37),
 		}
 		var taints []corev1.Taint
 		if family == "p4d" || family == "g5" {

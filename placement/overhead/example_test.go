@@ -169,6 +169,6 @@ func ExampleSet_Missing() {
 	// Output:
 	// still missing: 1 pods, cpu=200m,memory=128Mi
 	//   gpu-operator/nvidia-device-plugin: Excluded: no pod: node labels do not match spec.template.spec.nodeSelector
-	//   kube-system/kube-proxy: Running: a pod of the DaemonSet targets the node
+	//   kube-system/kube-proxy: Present: a pod of the DaemonSet targets the node
 	//   logging/fluent-bit: Lands
 }

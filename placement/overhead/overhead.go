@@ -84,8 +84,13 @@ type DaemonSet struct {
 	Invalid field.ErrorList
 }
 
-// String returns "namespace/name".
-func (d *DaemonSet) String() string { return d.Namespace + "/" + d.Name }
+// String returns "namespace/name", or "<nil>".
+func (d *DaemonSet) String() string {
+	if d == nil {
+		return "<nil>"
+	}
+	return d.Namespace + "/" + d.Name
+}
 
 // Outcome says whether a DaemonSet lands on a node. The zero Outcome is
 // [Excluded].
@@ -100,15 +105,16 @@ const (
 	// node (its Decision has ShouldRun); its requests and host ports
 	// count.
 	Lands
-	// Running ([Set.Missing] only): the DaemonSet should run on the node
-	// and a pod of it already targets the node, so none is created.
-	Running
+	// Present ([Set.Missing] only): the DaemonSet should run on the node
+	// and a pod of it already targets the node (running, pending, or
+	// failed and not deleted yet), so none is created.
+	Present
 	// Ignored: kube-controller-manager creates no pod of the DaemonSet
 	// anywhere; [DaemonSet].Ignored says why. The node is not evaluated.
 	Ignored
 )
 
-var outcomeNames = [...]string{Excluded: "Excluded", Lands: "Lands", Running: "Running", Ignored: "Ignored"}
+var outcomeNames = [...]string{Excluded: "Excluded", Lands: "Lands", Present: "Present", Ignored: "Ignored"}
 
 // String returns the constant's name, e.g. "Lands", or "Outcome(N)".
 func (o Outcome) String() string {
@@ -139,10 +145,12 @@ func (e Entry) String() string {
 	switch e.Outcome {
 	case Excluded:
 		s += ": " + e.Decision.String()
-	case Running:
+	case Present:
 		s += ": a pod of the DaemonSet targets the node"
 	case Ignored:
-		s += ": " + e.DaemonSet.Ignored
+		if e.DaemonSet != nil {
+			s += ": " + e.DaemonSet.Ignored
+		}
 	}
 	return s
 }
@@ -167,9 +175,9 @@ type Result struct {
 	// for every resource one of them requests; nil when none does.
 	Requests corev1.ResourceList
 	// HostPorts are the host ports of the entries that are [Lands],
-	// sorted, without repeats; nil when there are none. Two DaemonSets
-	// that take the same port both appear once: the scheduler binds only
-	// one of their pods.
+	// sorted, without repeats; nil when there are none. Conflicts are not
+	// reported: of two daemon pods that want one port (same protocol and
+	// port, and host IP, or either 0.0.0.0), the scheduler binds only one.
 	HostPorts []HostPort
 
 	// set and node are what entries refer to: the DaemonSets, and the
@@ -528,12 +536,7 @@ func (s *Set) Warnings() []placement.Warning { return slices.Clone(s.warnings) }
 // to named nodes does not land. A nil node is not evaluated: every entry
 // is [Excluded] with the zero Decision, or [Ignored].
 func (s *Set) Template(node *corev1.Node) Result {
-	if node == nil {
-		return s.evaluate(nil, true, nil)
-	}
-	named := *node
-	named.Name = s.placeholder
-	return s.evaluate(&named, true, nil)
+	return s.evaluate(node, true, nil)
 }
 
 // Node returns the DaemonSet overhead of an existing node: every
@@ -557,16 +560,18 @@ var (
 // Missing returns the overhead still missing on an existing node: the
 // DaemonSets kube-controller-manager should run there ([Lands]) that have
 // no pod targeting the node yet, that is, the pods its next sync creates.
-// A DaemonSet that has one is [Running] and counts for nothing. pods may
+// A DaemonSet that has one is [Present] and counts for nothing. pods may
 // be the node's pods or all of the cluster's, in any order. Pods are
-// claimed and grouped as [placement.Group] does: a pod counts for a
-// DaemonSet when it is in the DaemonSet's namespace, its controller
-// reference names the DaemonSet (kind, name and UID), or it is an orphan
-// the DaemonSet adopts (it matches the selector and is not being deleted),
-// it matches the selector, and it targets the node (spec.nodeName, or the
-// node its required node affinity pins, [placement.TargetNodeName]);
-// terminal pods being deleted do not count, a failed pod does until it is
-// deleted.
+// claimed and grouped as [placement.Group] does; a pod counts for a
+// DaemonSet when
+//
+//  1. it is in the DaemonSet's namespace and matches its selector;
+//  2. its controller reference names the DaemonSet (kind, name and UID),
+//     or it has none and is not being deleted (the DaemonSet adopts it);
+//  3. it targets the node: its spec.nodeName, or else the node its
+//     required node affinity pins ([placement.TargetNodeName]);
+//  4. it is not a terminal (Succeeded or Failed) pod being deleted; a
+//     failed pod counts until it is deleted.
 //
 // The error wraps [ErrNoNode], or joins one error per DaemonSet that
 // should run on the node but has no namespace, name or UID (wrapping
@@ -648,7 +653,7 @@ func (s *Set) entry(j int, node *corev1.Node, d placement.Decision, hasPod bool)
 	case !d.ShouldRun():
 		e.outcome = Excluded
 	case hasPod:
-		e.outcome = Running
+		e.outcome = Present
 	default:
 		e.outcome = Lands
 	}

@@ -701,7 +701,7 @@ func TestMissing(t *testing.T) {
 		{
 			name:         "a controlled pod on the node",
 			pods:         []*corev1.Pod{dstest.Pod(agent, "agent-x", "node-a", "")},
-			want:         map[string]string{"default/agent": "Running", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
+			want:         map[string]string{"default/agent": "Present", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
 			wantRequests: list("memory", "50Mi"),
 		},
 		{
@@ -709,7 +709,7 @@ func TestMissing(t *testing.T) {
 			// matchFields affinity pins.
 			name:         "an unscheduled pod pinned to the node",
 			pods:         []*corev1.Pod{dstest.Pod(agent, "agent-x", "", "", dstest.Unscheduled("node-a"))},
-			want:         map[string]string{"default/agent": "Running", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
+			want:         map[string]string{"default/agent": "Present", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
 			wantRequests: list("memory", "50Mi"),
 		},
 		{
@@ -727,7 +727,7 @@ func TestMissing(t *testing.T) {
 			// ClaimPods adopts an orphan that matches the selector.
 			name:         "an orphan the DaemonSet adopts",
 			pods:         []*corev1.Pod{dstest.Pod(agent, "agent-x", "node-a", "", orphan)},
-			want:         map[string]string{"default/agent": "Running", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
+			want:         map[string]string{"default/agent": "Present", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
 			wantRequests: list("memory", "50Mi"),
 		},
 		{
@@ -751,13 +751,13 @@ func TestMissing(t *testing.T) {
 				dstest.Pod(agent, "agent-x", "node-a", "", dstest.Phase(corev1.PodSucceeded), dstest.Deleting),
 				dstest.Pod(exporter, "exporter-x", "node-a", "", dstest.Phase(corev1.PodFailed)),
 			},
-			want:         map[string]string{"default/agent": "Lands", "monitoring/exporter": "Running", "default/edge": "Excluded NodeSelectorMismatch"},
+			want:         map[string]string{"default/agent": "Lands", "monitoring/exporter": "Present", "default/edge": "Excluded NodeSelectorMismatch"},
 			wantRequests: list("cpu", "100m"),
 		},
 		{
 			name:         "nil pods",
 			pods:         []*corev1.Pod{nil, dstest.Pod(agent, "agent-x", "node-a", ""), nil},
-			want:         map[string]string{"default/agent": "Running", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
+			want:         map[string]string{"default/agent": "Present", "monitoring/exporter": "Lands", "default/edge": "Excluded NodeSelectorMismatch"},
 			wantRequests: list("memory", "50Mi"),
 		},
 	}
@@ -915,7 +915,7 @@ func TestStrings(t *testing.T) {
 	}{
 		{name: "IPv4 port", got: overhead.HostPort{Port: 53, Protocol: corev1.ProtocolUDP, HostIP: "0.0.0.0"}.String(), want: "0.0.0.0:53/UDP"},
 		{name: "IPv6 port", got: overhead.HostPort{Port: 9100, Protocol: corev1.ProtocolTCP, HostIP: "::1"}.String(), want: "[::1]:9100/TCP"},
-		{name: "outcome", got: overhead.Running.String(), want: "Running"},
+		{name: "outcome", got: overhead.Present.String(), want: "Present"},
 		{name: "unknown outcome", got: overhead.Outcome(9).String(), want: "Outcome(9)"},
 	}
 	for _, tc := range tests {
@@ -942,7 +942,7 @@ func TestEntryString(t *testing.T) {
 		got = append(got, e.String())
 	}
 	want := []string{
-		"default/a: Running: a pod of the DaemonSet targets the node",
+		"default/a: Present: a pod of the DaemonSet targets the node",
 		"default/b: Excluded: no pod: node labels do not match spec.template.spec.nodeSelector",
 		"default/c: Ignored: the DaemonSet is being deleted: kube-controller-manager creates no pods for it",
 	}
@@ -951,5 +951,22 @@ func TestEntryString(t *testing.T) {
 	}
 	if got := (overhead.Entry{DaemonSet: set.DaemonSets()[0], Outcome: overhead.Lands}).String(); got != "default/a: Lands" {
 		t.Errorf("Entry.String() = %q, want %q", got, "default/a: Lands")
+	}
+	if got, want := (overhead.Entry{Outcome: overhead.Ignored}).String(), "<nil>: Ignored"; got != want {
+		t.Errorf("Entry{}.String() = %q, want %q", got, want)
+	}
+}
+
+// TestTemplateAllocations: evaluating a template allocates its Result (the
+// entries, the request list, the host ports) and the working memory of
+// its totals, whatever the number of DaemonSets; the placement
+// evaluations allocate nothing.
+func TestTemplateAllocations(t *testing.T) {
+	for _, n := range []int{10, 100} {
+		set := overhead.New(benchDaemonSets(n), overhead.Options{})
+		node := benchTemplates(1)[0]
+		if got := testing.AllocsPerRun(20, func() { set.Template(node) }); got > 8 {
+			t.Errorf("%d DaemonSets: Template() makes %v allocations, want at most 8", n, got)
+		}
 	}
 }

@@ -284,7 +284,7 @@ func checkResult(t *rapid.T, what string, r overhead.Result, byName map[string]*
 		if diff := gocmp.Diff(want, e.Decision); diff != "" {
 			t.Fatalf("%s: %s Decision mismatch with placement (-want +got):\n%s", what, e.DaemonSet, diff)
 		}
-		if lands := e.Outcome == overhead.Lands || e.Outcome == overhead.Running; lands != want.ShouldRun() {
+		if lands := e.Outcome == overhead.Lands || e.Outcome == overhead.Present; lands != want.ShouldRun() {
 			t.Fatalf("%s: %s = %v, placement's ShouldRun = %v", what, e.DaemonSet, e.Outcome, want.ShouldRun())
 		}
 	}
@@ -349,7 +349,7 @@ func checkOverhead(t *rapid.T) {
 		for i, e := range mr.Entries() {
 			want := nr.Entry(i).Outcome
 			if want == overhead.Lands && hasPod(byName[e.DaemonSet.String()], n.Name, pods) {
-				want = overhead.Running
+				want = overhead.Present
 			}
 			if e.Outcome != want {
 				t.Fatalf("Missing: %s = %v, want %v", e.DaemonSet, e.Outcome, want)
