@@ -25,6 +25,9 @@
 // [NodeSet], which indexes the nodes by name and numbers their label keys
 // and values: [Group] then reads a node's labels from columns instead of
 // looking each key up in the node's label map, with the same decisions.
+// [Evaluator.EvaluateNodeSet] decides every node of a NodeSet for one
+// DaemonSet the same way, for callers that want decisions without pods
+// (package overhead evaluates node templates so).
 //
 // # Lenient decisions, strict validation
 //

@@ -251,6 +251,27 @@ func ExampleNewNodeSet() {
 	// [gpu-1 cpu-2] 2
 }
 
+// ExampleEvaluator_EvaluateNodeSet decides one DaemonSet on every node of
+// a prepared node list at once.
+func ExampleEvaluator_EvaluateNodeSet() {
+	set := placement.NewNodeSet([]*corev1.Node{
+		{ObjectMeta: metav1.ObjectMeta{Name: "gpu-1", Labels: map[string]string{"accelerator": "nvidia"}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "cpu-1"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "gpu-2", Labels: map[string]string{"accelerator": "nvidia"}},
+			Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "dedicated", Value: "training", Effect: corev1.TaintEffectNoSchedule}}}},
+	})
+	ds := logAgent()
+	ds.Spec.Template.Spec.NodeSelector = map[string]string{"accelerator": "nvidia"}
+	decisions := placement.New(ds, placement.Options{}).EvaluateNodeSet(set, nil)
+	for i, d := range decisions {
+		fmt.Printf("%s: %v\n", set.Node(i).Name, d.Reason)
+	}
+	// Output:
+	// gpu-1: Eligible
+	// cpu-1: NodeSelectorMismatch
+	// gpu-2: UntoleratedTaint
+}
+
 // ExampleGroup groups a DaemonSet's pods by node: one node runs an old pod,
 // one a pod of the current revision that is not available yet, and a pod
 // still targets a node that was deleted.

@@ -244,3 +244,24 @@ func (c *setEvaluator) matchesTerms(i int, node *corev1.Node) bool {
 // Nodes returns the nodes, as given to NewNodeSet. The slice is shared: do
 // not modify it.
 func (s *NodeSet) Nodes() []*corev1.Node { return s.nodes }
+
+// EvaluateNodeSet appends the Decision of every node of set, in the set's
+// order, to decisions and returns the extended slice: entry i of what it
+// appends is e.Evaluate(set.Node(i)). The nodeSelector and the required
+// node affinity's set operators (In, NotIn, Exists, DoesNotExist) are read
+// from the set's label columns instead of each node's label map (see
+// [NodeSet]), which is what makes evaluating one DaemonSet over many nodes
+// cheap. Binding e to the set allocates a little, once; the nodes then
+// allocate nothing beyond the growth of decisions. A nil set has no
+// nodes.
+func (e *Evaluator) EvaluateNodeSet(set *NodeSet, decisions []Decision) []Decision {
+	if set == nil || len(set.nodes) == 0 {
+		return decisions
+	}
+	c := e.on(set)
+	decisions = slices.Grow(decisions, len(set.nodes))
+	for i := range set.nodes {
+		decisions = append(decisions, c.evaluate(i))
+	}
+	return decisions
+}

@@ -42,6 +42,17 @@ func checkSetEvaluate(t *rapid.T) {
 			t.Fatalf("node %d: setEvaluator.evaluate = %v, Evaluate = %v", i, got, want)
 		}
 	}
+	// EvaluateNodeSet appends the same decisions after what is there.
+	prefix := []Decision{{Reason: NodeNameMismatch}}
+	all := e.EvaluateNodeSet(set, prefix)
+	if len(all) != 1+len(nodes) || all[0] != prefix[0] {
+		t.Fatalf("EvaluateNodeSet(set, 1 decision) = %d decisions starting %v, want %d starting %v", len(all), all[:min(1, len(all))], 1+len(nodes), prefix[0])
+	}
+	for i, n := range nodes {
+		if got, want := all[1+i], e.Evaluate(n); got != want {
+			t.Fatalf("node %d: EvaluateNodeSet = %v, Evaluate = %v", i, got, want)
+		}
+	}
 	if !equality.Semantic.DeepEqual(before, nodes) {
 		t.Fatal("the nodes were modified")
 	}
@@ -97,6 +108,29 @@ func TestSetEvaluateDoesNotAllocate(t *testing.T) {
 	}
 	if run != len(nodes) {
 		t.Errorf("%d of %d nodes run", run, len(nodes))
+	}
+}
+
+func TestEvaluateNodeSetAllocations(t *testing.T) {
+	nodes := benchNodes(50)
+	e := New(withSpec(func(s *corev1.PodSpec) { s.Affinity = sixNotIn() }), Options{})
+	set := NewNodeSet(nodes)
+	decisions := make([]Decision, 0, len(nodes))
+	// Binding to the set allocates its resolved requirements, a few
+	// allocations whatever the number of nodes.
+	if n := testing.AllocsPerRun(20, func() { decisions = e.EvaluateNodeSet(set, decisions[:0]) }); n > 10 {
+		t.Errorf("EvaluateNodeSet: %v allocations for 50 nodes, want at most 10", n)
+	}
+	for i, d := range decisions {
+		if d != e.Evaluate(nodes[i]) {
+			t.Errorf("node %d: EvaluateNodeSet = %v, Evaluate = %v", i, d, e.Evaluate(nodes[i]))
+		}
+	}
+	if got := e.EvaluateNodeSet(nil, nil); got != nil {
+		t.Errorf("EvaluateNodeSet(nil, nil) = %v, want nil", got)
+	}
+	if got := e.EvaluateNodeSet(NewNodeSet(nil), decisions[:1]); len(got) != 1 {
+		t.Errorf("EvaluateNodeSet(empty set, 1 decision) = %d decisions, want 1", len(got))
 	}
 }
 

@@ -38,6 +38,12 @@
 // pod-level resource and probe protocol defaults, and the negative
 // terminationGracePeriodSeconds fix.
 //
+// [CreatedPod] applies the other half: what the API server does to a Pod it
+// creates (SetDefaults_Pod and the pod strategy's pod-level resource
+// defaults) that bears on the pod's requests and host ports, so that the
+// pod kube-controller-manager builds from a stored template can be measured
+// as the scheduler sees it.
+//
 // Parity with the oracle is tested in package fixture on every golden
 // fixture: the changed paths equal the oracle's input.defaultedPaths, and
 // the defaulted, normalized template hashes as upstream's ComputeHash did.

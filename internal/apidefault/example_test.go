@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/dsplan/dsplan/internal/apidefault"
 )
@@ -46,4 +47,20 @@ func ExamplePullPolicy() {
 	// nginx:latest Always
 	// nginx:1.27 IfNotPresent
 	// Nginx IfNotPresent
+}
+
+func ExampleCreatedPod() {
+	tmpl := &corev1.Pod{Spec: corev1.PodSpec{
+		HostNetwork: true,
+		Containers: []corev1.Container{{
+			Name:      "exporter",
+			Ports:     []corev1.ContainerPort{{ContainerPort: 9100}},
+			Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}},
+		}},
+	}}
+	pod := apidefault.CreatedPod(tmpl)
+	c := pod.Spec.Containers[0]
+	fmt.Println(c.Resources.Requests.Memory(), c.Ports[0].HostPort)
+	// Output:
+	// 64Mi 9100
 }
