@@ -39,4 +39,55 @@
 //
 // Update only runs when the manage pass had nothing to do (upstream's
 // expectations gate); package plan enforces that.
+//
+// # Rollout controls
+//
+// [Options] adds what kube-controller-manager never shipped (kubernetes
+// #80130, #86619, enhancements #5262), each control's zero value leaving
+// upstream's decisions byte for byte as they are:
+//
+//   - Partition keeps N (or N% of the desired nodes, rounded down) nodes
+//     on an old revision; the rollout stops there;
+//   - Paused starts no replacement (the manage pass goes on, and a pod it
+//     creates is of the current revision, the only template there is);
+//   - Selector updates only the nodes it matches (a canary pool, a zone);
+//   - Order takes nodes in a total, documented order: an explicit list,
+//     label weights, zone by zone along a topology key with an optional
+//     budget per zone, then node name;
+//   - Held, filled by plan.Cluster.PlanGroup, keeps a group of DaemonSets
+//     (CNI and CSI agents) from being unavailable together on one node.
+//
+// A stock apps/v1 DaemonSet carries them as annotations with the prefix
+// rollout.dsplan.io/ ([ParseAnnotations]). With Explain, every node the
+// pass leaves alone says why ([WaitReason]).
+//
+// The controls combine in this order, for each node the update could take,
+// in update order: paused, outside the selector, beyond the partition, in a
+// later zone, then (for an available old pod) held by the group, and the
+// budgets — maxUnavailable or maxSurge, then the zone's. An unavailable old
+// pod costs no budget, so it is replaced wherever it is in the order, as
+// upstream replaces it at once, unless one of the controls before the
+// budgets holds it back.
+//
+// # Compared with OpenKruise's Advanced DaemonSet
+//
+// Kruise's rollingUpdate has partition, paused and selector. Where dsplan
+// differs, and why:
+//
+//   - Partition: Kruise keeps the pods of the highest-priority nodes old
+//     and updates the rest; which of equal nodes stay old follows its map
+//     order. dsplan keeps the last nodes of the documented update order,
+//     so the kept nodes are known in advance and stable across syncs, and
+//     a percentage is accepted (rounded down: a partition never keeps more
+//     than asked).
+//   - Paused: Kruise's pause stops the rolling update; dsplan does the
+//     same and says what still happens (creates on empty nodes, deletes of
+//     failed and ineligible pods, finishing a surge already started).
+//   - Selector: the same meaning; dsplan counts the nodes outside it toward
+//     the partition, since they stay old.
+//   - Update order: Kruise has none beyond its priority strategies, and its
+//     picks inside a budget follow map order; dsplan's order is total
+//     (ending with the node name), so every pick can be predicted and
+//     explained.
+//   - A budget across DaemonSets on one node has no counterpart in Kruise.
 package rollout
