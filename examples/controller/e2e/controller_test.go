@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -49,21 +48,25 @@ func buildController(t *testing.T, dir string) string {
 // controller. Replicas are numbered from 0 in start order; a killed replica
 // keeps its number.
 type controllerSet struct {
-	c   *cluster
-	bin string
+	c      *cluster
+	bin    string
+	server string // kube-apiserver URL the replicas use (maybe a proxy)
 
 	mu       sync.Mutex
 	replicas []*proc
 }
 
 // startController starts n replicas of the external DaemonSet controller
-// (binary bin, from buildController) against the cluster, each as
-// `dsplan-controller --kubeconfig=<admin kubeconfig>` (plus
-// DSPLAN_E2E_CONTROLLER_ARGS), logging to
-// dsplan-controller-<i>.log. With n > 1 the controller must elect a leader.
-func startController(t *testing.T, c *cluster, bin string, n int) *controllerSet {
+// (binary bin, from buildController) against the cluster at server, each as
+// `dsplan-controller --kubeconfig=<its own> --id=dsplan-controller-<i>
+// --stats-file=<dir>/dsplan-controller-<i>.stats` (plus
+// DSPLAN_E2E_CONTROLLER_ARGS), logging to dsplan-controller-<i>.log. Replica
+// i authenticates as user dsplan-controller-<i> in groups system:masters and
+// dsplanControllersGroup (its requests are audited). With n > 1 the
+// replicas elect a leader (Lease kube-system/dsplan-controller).
+func startController(t *testing.T, c *cluster, bin, server string, n int) *controllerSet {
 	t.Helper()
-	s := &controllerSet{c: c, bin: bin}
+	s := &controllerSet{c: c, bin: bin, server: server}
 	for range n {
 		s.Add(t)
 	}
@@ -76,8 +79,14 @@ func (s *controllerSet) Add(t *testing.T) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := len(s.replicas)
-	args := append([]string{"--kubeconfig=" + s.c.pki.kubeconfig}, s.c.cfg.controllerArgs...)
-	p := s.c.start(t, fmt.Sprintf("dsplan-controller-%d", i), s.bin, args...)
+	name := dsplanUser(i)
+	kubeconfig, err := s.c.pki.clientKubeconfig(name, name, []string{"system:masters", dsplanControllersGroup}, s.server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--kubeconfig=" + kubeconfig, "--id=" + name,
+		"--stats-file=" + filepath.Join(s.c.dir, name+".stats")}, s.c.cfg.controllerArgs...)
+	p := s.c.start(t, name, s.bin, args...)
 	s.replicas = append(s.replicas, p)
 	return i
 }
@@ -101,14 +110,45 @@ func (s *controllerSet) stop(i int, sig syscall.Signal) {
 	p.stopping = true
 	p.mu.Unlock()
 	if sig == syscall.SIGKILL {
-		p.signal(syscall.SIGKILL)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-		}
+		p.kill()
 		return
 	}
 	stopProcs([]*proc{p}, 5*time.Second)
+}
+
+// ExpectExit marks replica i as expected to exit (a replica that loses
+// its lease exits by design).
+func (s *controllerSet) ExpectExit(i int) {
+	p := s.Proc(i)
+	p.mu.Lock()
+	p.stopping = true
+	p.mu.Unlock()
+}
+
+// WaitExit waits up to timeout for replica i to exit and reports whether
+// it did.
+func (s *controllerSet) WaitExit(i int, timeout time.Duration) bool {
+	select {
+	case <-s.Proc(i).done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// Signal sends sig (SIGSTOP, SIGCONT) to replica i.
+func (s *controllerSet) Signal(i int, sig syscall.Signal) {
+	s.mu.Lock()
+	p := s.replicas[i]
+	s.mu.Unlock()
+	p.signal(sig)
+}
+
+// Proc returns replica i's process.
+func (s *controllerSet) Proc(i int) *proc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replicas[i]
 }
 
 // Running returns the numbers of the replicas still running.

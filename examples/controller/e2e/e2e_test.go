@@ -5,11 +5,8 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,36 +27,47 @@ const (
 // convergeTimeout bounds every convergence wait of a scenario.
 const convergeTimeout = 120 * time.Second
 
-// TestE2E starts one cluster and runs every scenario against it, in order.
+// TestE2E starts one cluster with the DaemonSet controller of
+// DSPLAN_E2E_CONTROLLER and runs every scenario against it, in order.
 // Scenarios that change a node restore it when they end; each scenario has
 // its own namespace and DaemonSet(s).
 func TestE2E(t *testing.T) {
-	if os.Getenv("DSPLAN_E2E") != "1" {
-		t.Skip("end-to-end harness: set DSPLAN_E2E=1 (or run examples/controller/e2e/run.sh)")
-	}
-	cfg := loadConfig(t)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	t.Cleanup(stop) // runs last: the processes are stopped before default signal handling returns
+	cfg, ctx := requireE2E(t)
+	c := newCluster(t, ctx, cfg, clusterSpec{controller: cfg.controller})
+	runScenarios(t, c, scenarios)
+}
+
+// newCluster starts a cluster and creates its nodes.
+func newCluster(t *testing.T, ctx context.Context, cfg config, spec clusterSpec) *cluster {
+	t.Helper()
 	start := time.Now()
-	c := startCluster(t, ctx, cfg)
-	if err := c.createNodes(t, cfg.nodes); err != nil {
+	c := startCluster(t, ctx, cfg, spec)
+	if err := c.createNodes(t, c.spec.nodes); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("cluster with %d nodes ready in %.1fs (controller %s)", cfg.nodes, time.Since(start).Seconds(), cfg.controller)
+	t.Logf("cluster with %d nodes ready in %.1fs (controller %s)", c.spec.nodes, time.Since(start).Seconds(), c.spec.controller)
+	return c
+}
 
-	for _, sc := range scenarios {
-		if ctx.Err() != nil {
-			t.Fatalf("interrupted: %v", ctx.Err())
+// runScenarios runs each scenario as a subtest of t, in order.
+func runScenarios(t *testing.T, c *cluster, list []scenarioDef) {
+	t.Helper()
+	for _, sc := range list {
+		if c.ctx.Err() != nil {
+			t.Fatalf("interrupted: %v", c.ctx.Err())
 		}
 		t.Run(sc.name, func(t *testing.T) { sc.run(newScenario(t, c)) })
 	}
 }
 
-// scenarios run in this order.
-var scenarios = []struct {
+// scenarioDef is a named scenario.
+type scenarioDef struct {
 	name string
 	run  func(s *scenario)
-}{
+}
+
+// scenarios run in this order.
+var scenarios = []scenarioDef{
 	{"create", scenarioCreate},
 	{"node-join-leave", scenarioNodeJoinLeave},
 	{"taint-noschedule", scenarioTaintNoSchedule},
@@ -91,6 +99,11 @@ type scenario struct {
 	name string
 	ns   string
 	rec  *recorder
+	// fromRecorder: converge reads the state from the recorder instead of
+	// listing nodes, pods and revisions from the API server every poll
+	// (scale runs), and polls every pollEvery (default 100 ms).
+	fromRecorder bool
+	pollEvery    time.Duration
 }
 
 // newScenario creates the namespace e2e-<subtest name>, waits for its default
@@ -111,7 +124,7 @@ func newScenario(t *testing.T, c *cluster) *scenario {
 	if c.cfg.trace {
 		tracePath = filepath.Join(c.dir, "trace-"+s.ns+".log")
 	}
-	rec, err := startRecorder(s.ctx, c.client, s.ns, tracePath, c.cfg.unavailableSlack)
+	rec, err := startRecorder(s.ctx, c.client, s.ns, tracePath, c.slack())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +134,7 @@ func newScenario(t *testing.T, c *cluster) *scenario {
 		t.Log(rec.summary())
 		if d, n := rec.deviations(); n > 0 {
 			t.Log("KNOWN UPSTREAM DEVIATION: " + d)
-			fmt.Printf("E2E-DEVIATION scenario=%s controller=%s states=%d\n", name, c.cfg.controller, n)
+			fmt.Printf("E2E-DEVIATION scenario=%s controller=%s states=%d\n", name, c.spec.controller, n)
 		}
 		if err := rec.err(); err != nil {
 			t.Error(err)
@@ -219,7 +232,8 @@ func (s *scenario) converge(phase, name string, since time.Time, opts convergeOp
 	if o := snap.orphans(); len(o) > 0 {
 		s.t.Logf("%s: %d pod(s) bound to deleted nodes, left to the pod garbage collector: %s", label, len(o), describePods(o))
 	}
-	fmt.Printf("E2E scenario=%s controller=%s converge=%.2f%s\n", label, s.c.cfg.controller, secs, note)
+	fmt.Printf("E2E scenario=%s controller=%s converge=%.2f%s\n", label, s.c.spec.controller, secs, note)
+	s.c.recordEnd(endStateOf(label, snap, secs, note != "", s.rec.stats(name)))
 	return snap
 }
 
@@ -239,9 +253,17 @@ func (s *scenario) waitConverged(label, name string, deadline time.Time, opts co
 // later, or the deadline passes. It returns the last snapshot, the time
 // convergence was first seen, and the last problems.
 func (s *scenario) tryConverged(name string, deadline time.Time, opts convergeOpts) (snap *snapshot, firstOK time.Time, last []string, err error) {
-	err = s.c.poll(time.Until(deadline), 100*time.Millisecond, func() (bool, error) {
+	every := s.pollEvery
+	if every == 0 {
+		every = 100 * time.Millisecond
+	}
+	err = s.c.poll(time.Until(deadline), every, func() (bool, error) {
 		var err error
-		snap, err = takeSnapshot(s.ctx, s.c.client, s.ns, name)
+		if s.fromRecorder {
+			snap, err = s.rec.snapshot(name)
+		} else {
+			snap, err = takeSnapshot(s.ctx, s.c.client, s.ns, name)
+		}
 		if err != nil {
 			last = []string{err.Error()}
 			firstOK = time.Time{}
@@ -256,7 +278,7 @@ func (s *scenario) tryConverged(name string, deadline time.Time, opts convergeOp
 			firstOK = time.Now()
 			return false, nil
 		}
-		return time.Since(firstOK) >= 300*time.Millisecond, nil
+		return time.Since(firstOK) >= max(300*time.Millisecond, every), nil
 	})
 	return snap, firstOK, last, err
 }
@@ -290,7 +312,7 @@ func (s *scenario) expectDesired(snap *snapshot, want int) {
 
 // defaultDesired is the number of nodes a DaemonSet without tolerations or
 // node selector runs on: all but the control-plane ones.
-func (s *scenario) defaultDesired() int { return s.c.cfg.nodes - controlPlaneNodes }
+func (s *scenario) defaultDesired() int { return s.c.spec.nodes - controlPlaneNodes }
 
 // cleanup registers f to run when the scenario ends, failing it on error.
 func (s *scenario) cleanup(what string, f func() error) {
@@ -419,7 +441,7 @@ func scenarioNodeLabel(s *scenario) {
 	ds.Spec.Template.Spec.NodeSelector = map[string]string{poolLabel: poolLogging}
 	snap := s.converge("create", "ds", s.createDS(ds), convergeOpts{})
 	logging := 0
-	for i := controlPlaneNodes; i < s.c.cfg.nodes; i++ {
+	for i := controlPlaneNodes; i < s.c.spec.nodes; i++ {
 		if i%3 == 0 {
 			logging++
 		}
@@ -583,5 +605,6 @@ func scenarioDelete(s *scenario) {
 	}
 	secs := time.Since(at).Seconds()
 	s.t.Logf("DaemonSet, pods and ControllerRevisions gone in %.2fs", secs)
-	fmt.Printf("E2E scenario=%s controller=%s converge=%.2f\n", s.name, s.c.cfg.controller, secs)
+	fmt.Printf("E2E scenario=%s controller=%s converge=%.2f\n", s.name, s.c.spec.controller, secs)
+	s.c.recordEnd(endState{Phase: s.name, DS: "ds", Gone: true, Converge: secs})
 }

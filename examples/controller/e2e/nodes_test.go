@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func newNode(name string) *corev1.Node {
 // has made them all Ready.
 func (c *cluster) createNodes(t *testing.T, n int) error {
 	start := time.Now()
-	for i := range n {
+	err := parallel(c.ctx, n, 16, func(i int) error {
 		node := newNode(nodeName(i))
 		if i < controlPlaneNodes {
 			node.Spec.Taints = []corev1.Taint{{Key: controlPlaneTaint, Effect: corev1.TaintEffectNoSchedule}}
@@ -70,9 +71,13 @@ func (c *cluster) createNodes(t *testing.T, n int) error {
 		if _, err := c.client.CoreV1().Nodes().Create(c.ctx, node, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("create node %s: %w", node.Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	created := time.Since(start)
-	if err := c.waitNodesReady(n, 60*time.Second); err != nil {
+	if err := c.waitNodesReady(n, 60*time.Second+time.Duration(n)*20*time.Millisecond); err != nil {
 		return err
 	}
 	t.Logf("created %d nodes in %.2fs, all Ready after %.2fs", n, created.Seconds(), time.Since(start).Seconds())
@@ -82,7 +87,11 @@ func (c *cluster) createNodes(t *testing.T, n int) error {
 // waitNodesReady waits until at least n nodes are Ready.
 func (c *cluster) waitNodesReady(n int, timeout time.Duration) error {
 	var ready int
-	err := c.poll(timeout, 100*time.Millisecond, func() (bool, error) {
+	every := 100 * time.Millisecond
+	if n > 200 {
+		every = time.Second // a list of every node is megabytes at scale
+	}
+	err := c.poll(timeout, every, func() (bool, error) {
 		nodes, err := c.client.CoreV1().Nodes().List(c.ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil
@@ -170,4 +179,41 @@ func (c *cluster) waitServiceAccount(ctx context.Context, ns string) error {
 		}
 		return err == nil, nil
 	})
+}
+
+// parallel calls f(0..n-1) from at most workers goroutines and returns the
+// first error (the remaining calls are skipped once one failed or ctx ended).
+func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		next  int
+		wg    sync.WaitGroup
+	)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if first == nil && ctx.Err() != nil {
+					first = ctx.Err()
+				}
+				if first != nil || next >= n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
 }

@@ -30,6 +30,11 @@ type pki struct {
 	saKey         string // service-account signing key (private, PKCS#1 RSA)
 	saPub         string // service-account verification key (public, PKIX)
 	kubeconfig    string // admin kubeconfig (O=system:masters)
+
+	// The CA, kept to sign client certificates later (clientKubeconfig).
+	ca       *x509.Certificate
+	caSigner *ecdsa.PrivateKey
+	serial   int64
 }
 
 // writePKI generates, with crypto/x509 only, a CA, the kube-apiserver serving
@@ -83,6 +88,7 @@ func writePKI(dir string, apiserverPort int) (*pki, error) {
 	if err := writeECKey(p.caKey, caKey); err != nil {
 		return nil, err
 	}
+	p.ca, p.caSigner, p.serial = ca, caKey, 100
 
 	// leaf signs a certificate for a fresh ECDSA key.
 	leaf := func(serial int64, tmpl *x509.Certificate, certPath, keyPath string) error {
@@ -135,12 +141,61 @@ func writePKI(dir string, apiserverPort int) (*pki, error) {
 		return nil, err
 	}
 
+	if err := writeKubeconfig(p.kubeconfig, fmt.Sprintf("https://127.0.0.1:%d", apiserverPort), p.caCert, p.adminCert, p.adminKey); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// clientKubeconfig writes name.kubeconfig (with name.crt and name.key) in the
+// PKI directory: a client certificate for user cn in the groups orgs,
+// talking to server (an https URL on 127.0.0.1; the serving certificate
+// names 127.0.0.1, whatever the port, so a TCP proxy may sit in between).
+// It returns the kubeconfig's path.
+func (p *pki) clientKubeconfig(name, cn string, orgs []string, server string) (string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	p.serial++
+	now := time.Now().Add(-time.Hour)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(p.serial),
+		Subject:      pkix.Name{CommonName: cn, Organization: orgs},
+		NotBefore:    now,
+		NotAfter:     now.Add(10 * 365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caSigner)
+	if err != nil {
+		return "", err
+	}
+	certPath, keyPath := filepath.Join(p.dir, name+".crt"), filepath.Join(p.dir, name+".key")
+	if err := writeCert(certPath, der); err != nil {
+		return "", err
+	}
+	if err := writeECKey(keyPath, key); err != nil {
+		return "", err
+	}
+	path := filepath.Join(p.dir, name+".kubeconfig")
+	return path, writeKubeconfig(path, server, p.caCert, certPath, keyPath)
+}
+
+// adminKubeconfigFor writes a copy of the admin kubeconfig that talks to
+// server instead (e.g. through a TCP proxy) and returns its path.
+func (p *pki) adminKubeconfigFor(name, server string) (string, error) {
+	path := filepath.Join(p.dir, name+".kubeconfig")
+	return path, writeKubeconfig(path, server, p.caCert, p.adminCert, p.adminKey)
+}
+
+func writeKubeconfig(path, server, caCert, cert, key string) error {
 	kubeconfig := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: e2e
   cluster:
-    server: https://127.0.0.1:%d
+    server: %s
     certificate-authority: %s
 users:
 - name: admin
@@ -153,11 +208,8 @@ contexts:
     cluster: e2e
     user: admin
 current-context: e2e
-`, apiserverPort, p.caCert, p.adminCert, p.adminKey)
-	if err := os.WriteFile(p.kubeconfig, []byte(kubeconfig), 0o600); err != nil {
-		return nil, err
-	}
-	return p, nil
+`, server, caCert, cert, key)
+	return os.WriteFile(path, []byte(kubeconfig), 0o600)
 }
 
 func writeCert(path string, der []byte) error { return writePEM(path, "CERTIFICATE", der) }

@@ -20,6 +20,8 @@ import (
 // stdout and stderr in a log file. Stopping it signals the whole group.
 type proc struct {
 	name    string
+	bin     string
+	args    []string
 	cmd     *exec.Cmd
 	logPath string
 	done    chan struct{} // closed when the process has exited
@@ -57,7 +59,7 @@ func startProc(dir, name, bin string, args ...string) (*proc, error) {
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = procAttr()
-	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	p := &proc{name: name, bin: bin, args: args, cmd: cmd, logPath: logPath, done: make(chan struct{})}
 	errc := make(chan error, 1)
 	spawner() <- func() { errc <- cmd.Start() }
 	if err := <-errc; err != nil {
@@ -102,6 +104,36 @@ func (p *proc) signal(sig syscall.Signal) {
 	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		_ = p.cmd.Process.Signal(sig)
 	}
+}
+
+// kill marks the process as stopping, SIGKILLs its group and waits (up to
+// 10 s) for it to exit: a crash, no cleanup.
+func (p *proc) kill() {
+	p.mu.Lock()
+	p.stopping = true
+	p.mu.Unlock()
+	p.signal(syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// pid returns the process id (0 if not started).
+func (p *proc) pid() int {
+	if p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// cpuSeconds returns the user plus system CPU time the process has used,
+// from /proc/<pid>/stat (Linux; 0 elsewhere or once it has exited).
+func (p *proc) cpuSeconds() float64 {
+	if p.exited() {
+		return 0
+	}
+	return procCPUSeconds(p.pid())
 }
 
 // stopProcs stops all processes: SIGTERM to every process group at once, then

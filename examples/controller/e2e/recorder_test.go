@@ -40,15 +40,16 @@ type recorder struct {
 
 	mu        sync.Mutex
 	nodes     map[string]*corev1.Node
-	pods      map[string]*corev1.Pod // by name
+	pods      map[string]*corev1.Pod            // by name
+	podsOn    map[string]map[string]*corev1.Pod // by target node, then name
 	dss       map[string]*appsv1.DaemonSet
 	revs      map[string]*appsv1.ControllerRevision
 	events    int
 	expected  map[string]bool // pods the test itself deletes
 	dsDeletes map[string]bool // DaemonSets the test deletes (the garbage collector removes their pods)
 	tracks    map[types.UID]*dsTrack
-	eligible  map[types.UID]map[string]bool // DaemonSet -> node -> shouldRun; nil = stale
-	violation []string                      // first maxViolations messages
+	eligible  map[types.UID]*eligibility // by DaemonSet, kept up to date per node event
+	violation []string                   // first maxViolations messages
 	nViolated int
 	slack     int      // see invariantMaxUnavailable
 	deviation []string // first maxViolations states within the slack
@@ -58,6 +59,30 @@ type recorder struct {
 }
 
 const maxViolations = 20
+
+// eligibility is, for one DaemonSet generation, which nodes should run it.
+type eligibility struct {
+	generation int64
+	run        map[string]bool // node -> shouldRun
+	desired    int             // nodes with run true
+}
+
+func (e *eligibility) set(node string, run bool) {
+	if old, ok := e.run[node]; ok && old {
+		e.desired--
+	}
+	e.run[node] = run
+	if run {
+		e.desired++
+	}
+}
+
+func (e *eligibility) remove(node string) {
+	if e.run[node] {
+		e.desired--
+	}
+	delete(e.run, node)
+}
 
 // dsTrack is what the recorder accumulates for one DaemonSet (by UID).
 type dsTrack struct {
@@ -89,6 +114,8 @@ func startRecorder(ctx context.Context, client kubernetes.Interface, ns, tracePa
 		stop:      make(chan struct{}),
 		nodes:     map[string]*corev1.Node{},
 		pods:      map[string]*corev1.Pod{},
+		podsOn:    map[string]map[string]*corev1.Pod{},
+		eligible:  map[types.UID]*eligibility{},
 		dss:       map[string]*appsv1.DaemonSet{},
 		revs:      map[string]*appsv1.ControllerRevision{},
 		expected:  map[string]bool{},
@@ -218,11 +245,19 @@ func (r *recorder) onNode(deleted, cur *corev1.Node) {
 	}
 	if cur != nil {
 		r.nodes[cur.Name] = cur
+		for uid, e := range r.eligible {
+			if ds := r.dsByUID(uid); ds != nil {
+				run, _ := nodeShouldRun(cur, ds)
+				e.set(cur.Name, run)
+			}
+		}
 	} else if deleted != nil {
 		delete(r.nodes, deleted.Name)
+		for _, e := range r.eligible {
+			e.remove(deleted.Name)
+		}
 	}
-	r.eligible = nil
-	r.check()
+	r.check("")
 }
 
 func (r *recorder) onDaemonSet(deleted, cur *appsv1.DaemonSet) {
@@ -236,11 +271,14 @@ func (r *recorder) onDaemonSet(deleted, cur *appsv1.DaemonSet) {
 	if cur != nil {
 		r.dss[cur.Name] = cur
 		r.track(cur.UID, cur.Name)
+		if e := r.eligible[cur.UID]; e != nil && e.generation != cur.Generation {
+			delete(r.eligible, cur.UID) // the template may have changed
+		}
 	} else if deleted != nil {
 		delete(r.dss, deleted.Name)
+		delete(r.eligible, deleted.UID)
 	}
-	r.eligible = nil
-	r.check()
+	r.check("")
 }
 
 func (r *recorder) onRevision(deleted, cur *appsv1.ControllerRevision) {
@@ -270,14 +308,25 @@ func (r *recorder) onPod(deleted, cur *corev1.Pod) {
 	prev := r.pods[name]
 	r.tracef("pod %s %s rv=%s node=%s hash=%s phase=%s ready=%v deleting=%v", eventType(cur != nil), name,
 		pod.ResourceVersion, targetNode(pod), pod.Labels[hashLabel], pod.Status.Phase, podReady(pod), pod.DeletionTimestamp != nil)
+	if prev != nil {
+		if m := r.podsOn[targetNode(prev)]; m != nil {
+			delete(m, name)
+		}
+	}
 	if cur != nil {
 		r.pods[name] = cur
+		n := targetNode(cur)
+		if r.podsOn[n] == nil {
+			r.podsOn[n] = map[string]*corev1.Pod{}
+		}
+		r.podsOn[n][name] = cur
 	} else {
 		delete(r.pods, name)
 	}
+	node := targetNode(pod)
 	ref := controllerOf(pod)
 	if ref == nil {
-		r.check()
+		r.check(node)
 		return
 	}
 	tr := r.track(ref.UID, ref.Name)
@@ -288,7 +337,7 @@ func (r *recorder) onPod(deleted, cur *corev1.Pod) {
 		tr.deleted++
 	}
 	r.checkControllerDisruption(tr, ref.UID, prev, cur)
-	r.check()
+	r.check(node)
 }
 
 func controllerOf(p *corev1.Pod) *ownerRef {
@@ -319,8 +368,8 @@ func (r *recorder) dsByUID(uid types.UID) *appsv1.DaemonSet {
 // DaemonSet uid on node, in the current state.
 func (r *recorder) livePods(uid types.UID, node string) []*corev1.Pod {
 	var out []*corev1.Pod
-	for _, p := range r.pods {
-		if ref := controllerOf(p); ref != nil && ref.UID == uid && podLive(p) && targetNode(p) == node {
+	for _, p := range r.podsOn[node] {
+		if ref := controllerOf(p); ref != nil && ref.UID == uid && podLive(p) {
 			out = append(out, p)
 		}
 	}
@@ -383,29 +432,27 @@ func (r *recorder) hasAvailable(uid types.UID, node string, minReady int32, now 
 	return false
 }
 
-// eligibility returns, for the DaemonSet, node name -> shouldRun over the
-// existing nodes (cached until a node or DaemonSet changes).
-func (r *recorder) eligibility(ds *appsv1.DaemonSet) map[string]bool {
-	if r.eligible == nil {
-		r.eligible = map[types.UID]map[string]bool{}
-	}
-	m, ok := r.eligible[ds.UID]
-	if !ok {
-		m = map[string]bool{}
+// eligibility returns, for the DaemonSet, which existing nodes should run
+// it (computed once per DaemonSet generation, then updated per node event).
+func (r *recorder) eligibility(ds *appsv1.DaemonSet) *eligibility {
+	e := r.eligible[ds.UID]
+	if e == nil || e.generation != ds.Generation {
+		e = &eligibility{generation: ds.Generation, run: map[string]bool{}}
 		for name, node := range r.nodes {
 			run, _ := nodeShouldRun(node, ds)
-			m[name] = run
+			e.set(name, run)
 		}
-		r.eligible[ds.UID] = m
+		r.eligible[ds.UID] = e
 	}
-	return m
+	return e
 }
 
-// check runs the per-state invariants on the current state.
-func (r *recorder) check() {
+// check runs the per-state invariants on the current state: after a pod
+// event only on its node (node != ""), else on every node.
+func (r *recorder) check(node string) {
 	for _, ds := range r.dss {
 		tr := r.track(ds.UID, ds.Name)
-		if err := r.invariantPodsPerNode(ds, tr); err != nil {
+		if err := r.invariantPodsPerNode(ds, tr, node); err != nil {
 			r.violate(err)
 		}
 		if err := r.invariantMaxUnavailable(ds, tr); err != nil {
@@ -432,13 +479,17 @@ func (r *recorder) violate(err error) {
 // no daemon pod at all, not even a terminating one. A pod whose deletion has
 // started is not counted, so "one live" allows a terminating pod next to its
 // replacement (with kwok, a deleted pod is removed at once anyway).
-func (r *recorder) invariantPodsPerNode(ds *appsv1.DaemonSet, tr *dsTrack) error {
+func (r *recorder) invariantPodsPerNode(ds *appsv1.DaemonSet, tr *dsTrack, node string) error {
 	limit := 1
 	if allowsSurge(ds) {
 		limit = 2
 	}
 	perNode := map[string][]string{}
-	for _, p := range r.pods {
+	pods := r.pods
+	if node != "" {
+		pods = r.podsOn[node]
+	}
+	for _, p := range pods {
 		if ref := controllerOf(p); ref != nil && ref.UID == ds.UID && podLive(p) {
 			n := targetNode(p)
 			perNode[n] = append(perNode[n], p.Name)
@@ -506,16 +557,11 @@ func (r *recorder) invariantMaxUnavailable(ds *appsv1.DaemonSet, tr *dsTrack) er
 		return nil
 	}
 	elig := r.eligibility(ds)
-	desired := 0
-	for _, run := range elig {
-		if run {
-			desired++
-		}
-	}
+	desired := elig.desired
 	limit := maxUnavailable(ds, desired)
 	var nodes []string
 	for node, pod := range tr.disrupted {
-		if elig[node] {
+		if elig.run[node] {
 			nodes = append(nodes, node+"("+pod+")")
 		}
 	}
@@ -592,4 +638,69 @@ func (r *recorder) err() error {
 		return nil
 	}
 	return fmt.Errorf("%d invariant violations (first %d):\n  %s", r.nViolated, len(r.violation), strings.Join(r.violation, "\n  "))
+}
+
+// podsOf returns the pods controlled by the DaemonSet name in the current
+// state (nil if the recorder has not seen it).
+func (r *recorder) podsOf(name string) []*corev1.Pod {
+	defer r.lock()()
+	ds := r.dss[name]
+	if ds == nil {
+		return nil
+	}
+	var out []*corev1.Pod
+	for _, p := range r.pods {
+		if controlledBy(p, ds.UID) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitPods polls the recorder's state every 5 ms until cond holds for the
+// pods of the DaemonSet name, ctx ends or timeout passes; it reports
+// whether cond held. For triggering a fault at a precise point of a
+// rollout: the recorder's state follows the watch, with no API request.
+func (r *recorder) waitPods(ctx context.Context, name string, timeout time.Duration, cond func([]*corev1.Pod) bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if cond(r.podsOf(name)) {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}
+
+// snapshot builds, from the recorder's state, what takeSnapshot reads from
+// the API server: cheaper at scale (no list of every node and pod per
+// poll), as fresh as the recorder's watches.
+func (r *recorder) snapshot(name string) (*snapshot, error) {
+	defer r.lock()()
+	ds := r.dss[name]
+	if ds == nil {
+		return nil, fmt.Errorf("DaemonSet %s/%s not (yet) seen by the recorder", r.ns, name)
+	}
+	s := &snapshot{ds: ds, byNode: map[string][]*corev1.Pod{}}
+	for _, n := range r.nodes {
+		s.nodes = append(s.nodes, n)
+	}
+	for _, p := range r.pods {
+		if controlledBy(p, ds.UID) {
+			s.pods = append(s.pods, p)
+			s.byNode[targetNode(p)] = append(s.byNode[targetNode(p)], p)
+		}
+	}
+	for _, rev := range r.revs {
+		if controlledBy(rev, ds.UID) {
+			s.revisions = append(s.revisions, rev)
+			if s.current == nil || rev.Revision > s.current.Revision {
+				s.current = rev
+			}
+		}
+	}
+	if s.current != nil {
+		s.hash = s.current.Labels[hashLabel]
+	}
+	return s, nil
 }
