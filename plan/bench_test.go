@@ -16,6 +16,7 @@ import (
 	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/revision"
+	"github.com/dsplan/dsplan/rollout"
 )
 
 // sixNotIn is the one-term, six-NotIn required node affinity of upstream's
@@ -236,4 +237,57 @@ func resyncSnapshots(b *testing.B, daemonSets, n int) []plan.Snapshot {
 		snapshots[d] = plan.Snapshot{DaemonSet: ds, Nodes: nodes, Pods: ptrs, Revisions: []*appsv1.ControllerRevision{cur}, Now: dstest.Epoch}
 	}
 	return snapshots
+}
+
+// BenchmarkExplain is BenchmarkNew with Options.Explain on and off: off, a
+// plan costs what it costs without explanations; on, every node gets a
+// report.
+func BenchmarkExplain(b *testing.B) {
+	for _, state := range []string{"steady", "unavailable10"} {
+		for _, n := range []int{10000, 100000} {
+			for _, explain := range []bool{false, true} {
+				b.Run(fmt.Sprintf("state=%s/nodes=%d/explain=%v", state, n, explain), func(b *testing.B) {
+					s := scenario(b, n, state, false)
+					runtime.GC()
+					b.ReportAllocs()
+					for b.Loop() {
+						p := plan.New(s, plan.Options{Explain: explain})
+						if p.Err != nil || explain && len(p.Nodes) != n {
+							b.Fatalf("%v, %d reports", p.Err, len(p.Nodes))
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkControls is BenchmarkNew mid-rollout (unavailable10: 10% of the
+// nodes unavailable, the rest old) with the rollout controls unset, and
+// with zone-by-zone order and a partition.
+func BenchmarkControls(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		for _, controls := range []string{"none", "zones+partition"} {
+			b.Run(fmt.Sprintf("state=unavailable10/nodes=%d/controls=%s", n, controls), func(b *testing.B) {
+				s := scenario(b, n, "unavailable10", false)
+				var opts plan.Options
+				if controls != "none" {
+					for i, node := range s.Nodes {
+						node.Labels["topology.kubernetes.io/zone"] = fmt.Sprintf("zone-%d", i%3)
+					}
+					opts.Rollout = rollout.Options{Partition: new(intstr.FromString("20%")),
+						Order: rollout.Order{TopologyKey: "topology.kubernetes.io/zone"}}
+				}
+				runtime.GC()
+				b.ReportAllocs()
+				for b.Loop() {
+					if p := plan.New(s, opts); p.Err != nil {
+						b.Fatal(p.Err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+			})
+		}
+	}
 }

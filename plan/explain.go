@@ -130,10 +130,17 @@ func (p *Plan) explain(ds *appsv1.DaemonSet, g *placement.Grouping, s *Snapshot,
 		total += n.Len()
 	}
 	podReports := make([]PodReport, 0, total)
-	for _, n := range g.All() {
-		if n.Name() == "" {
-			continue // a nil or repeated node
+	// The reports are made in name order: sorting them afterwards would
+	// move every report several times.
+	order := make([]int32, 0, g.Len())
+	for i, n := range g.All() {
+		if n.Name() != "" { // not a nil or repeated node
+			order = append(order, int32(i))
 		}
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(g.At(int(a)).Name(), g.At(int(b)).Name()) })
+	for _, i := range order {
+		n := g.At(int(i))
 		r := NodeReport{Node: n.Name(), Exists: n.Exists()}
 		if n.Exists() {
 			r.Placement = eval.Explain(n.Node())
@@ -150,7 +157,6 @@ func (p *Plan) explain(ds *appsv1.DaemonSet, g *placement.Grouping, s *Snapshot,
 		}
 		p.Nodes = append(p.Nodes, r)
 	}
-	slices.SortFunc(p.Nodes, func(a, b NodeReport) int { return strings.Compare(a.Node, b.Node) })
 
 	// The plan's actions, its creates sorted by node and its deletes by pod:
 	// each joined with the reports by node name.

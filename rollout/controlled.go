@@ -214,7 +214,12 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 		}
 	}
 
-	slices.SortFunc(cands, func(a, b candidate) int { return compareOrder(a.key, b.key) })
+	// Sorted through pointers: a candidate is large to move.
+	sorted := make([]*candidate, len(cands))
+	for i := range cands {
+		sorted[i] = &cands[i]
+	}
+	slices.SortFunc(sorted, func(a, b *candidate) int { return compareOrder(a.key, b.key) })
 	limit, what := u.budget.MaxUnavailable, "maxUnavailable"
 	if surge {
 		limit, what = u.budget.MaxSurge, "maxSurge"
@@ -241,7 +246,7 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 		}
 		return *cached
 	}
-	for _, c := range cands {
+	for _, c := range sorted {
 		name := c.node.Name()
 		switch {
 		case o.Paused:
