@@ -404,7 +404,7 @@ func (gr *Grouper) groupPods(e *Evaluator, index *nodeIndex, pods []*corev1.Pod)
 		ok := false
 		if pod == nil {
 			nilPods++
-		} else if ref := controllerOf(pod); isCandidate(e, pod, ref) {
+		} else if ref := metav1.GetControllerOfNoCopy(pod); isCandidate(e, pod, ref) {
 			var c Claim
 			if ok, c = decideClaim(&e.owner, ClaimPod, pod, ref, e.podSelector.matchesPod); c.Type != "" {
 				g.claims = append(g.claims, c)
@@ -536,18 +536,6 @@ func (gr *Grouper) sortPods(n *nodeEntry) {
 	n.to = n.from + int32(len(kept))
 	clear(buf) // keep no pods
 	gr.pairs = buf
-}
-
-// controllerOf is metav1.GetControllerOfNoCopy(pod) without the interface
-// call.
-func controllerOf(pod *corev1.Pod) *metav1.OwnerReference {
-	refs := pod.OwnerReferences
-	for i := range refs {
-		if refs[i].Controller != nil && *refs[i].Controller {
-			return &refs[i]
-		}
-	}
-	return nil
 }
 
 // isCandidate reports whether kube-controller-manager's pod index returns
