@@ -9,7 +9,9 @@
 //
 // Two or more replicas elect a leader through a coordination.k8s.io Lease
 // (--leader-elect, on by default); only the leader writes, and a replica
-// that loses the lease exits at once.
+// that loses the lease exits at once. A leader whose last renewal is older
+// than the renew deadline sends no write at all (see leaseFence), so that a
+// leader paused past its lease cannot write next to its successor.
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -83,6 +86,23 @@ func run(ctx context.Context, o options) error {
 	if o.stats != "" {
 		go counter.writeEvery(ctx, o.stats, time.Second)
 	}
+	// The elector's client is not fenced; the controller's is, when it
+	// elects a leader.
+	electionClient, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	const leaseDuration, renewDeadline = 15 * time.Second, 10 * time.Second
+	id := o.identity
+	if id == "" {
+		host, _ := os.Hostname()
+		id = fmt.Sprintf("%s_%d", host, os.Getpid())
+	}
+	fence := &leaseFence{identity: id, window: renewDeadline}
+	if o.leaderElect {
+		config = rest.CopyConfig(config)
+		config.Wrap(fence.wrap)
+	}
 	client, err := kubernetes.NewForConfig(config)
 	if err != nil {
 		return err
@@ -106,21 +126,16 @@ func run(ctx context.Context, o options) error {
 		start(ctx)
 		return nil
 	}
-	id := o.identity
-	if id == "" {
-		host, _ := os.Hostname()
-		id = fmt.Sprintf("%s_%d", host, os.Getpid())
-	}
-	lock := &resourcelock.LeaseLock{
+	lock := fencedLock{Interface: &resourcelock.LeaseLock{
 		LeaseMeta:  metaFor(o.leaseNamespace, o.leaseName),
-		Client:     client.CoordinationV1(),
+		Client:     electionClient.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
-	}
+	}, fence: fence}
 	lost := make(chan struct{})
 	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
 		Lock:            lock,
-		LeaseDuration:   15 * time.Second,
-		RenewDeadline:   10 * time.Second,
+		LeaseDuration:   leaseDuration,
+		RenewDeadline:   renewDeadline,
 		RetryPeriod:     2 * time.Second,
 		ReleaseOnCancel: true,
 		Name:            o.leaseName,
