@@ -100,6 +100,10 @@ type convergeOpts struct {
 	// anyRevision accepts a pod of any revision on a node that should run
 	// one (OnDelete: the controller replaces a pod only once it is deleted).
 	anyRevision bool
+	// wantOld, when set, accepts pods of any revision but wants exactly
+	// this many nodes that should run the DaemonSet to run an older one (a
+	// rollout partition).
+	wantOld *int
 	// skipStatus leaves the status counters out (used internally by
 	// converge with statusGrace).
 	skipStatus bool
@@ -147,6 +151,7 @@ func (s *snapshot) problems(opts convergeOpts) []string {
 	}
 	const maxNodeLines = 20
 	var nodeLines []string
+	old := 0
 	nodes := append([]*corev1.Node(nil), s.nodes...)
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	for _, node := range nodes {
@@ -168,6 +173,8 @@ func (s *snapshot) problems(opts convergeOpts) []string {
 				why = fmt.Sprintf("want exactly 1 pod, have %d", len(pods))
 			case !podReady(pods[0]):
 				why = "pod not Ready"
+			case pods[0].Labels[hashLabel] != s.hash && opts.wantOld != nil:
+				old++
 			case !opts.anyRevision && pods[0].Labels[hashLabel] != s.hash:
 				why = fmt.Sprintf("pod has hash %q, want current %q", pods[0].Labels[hashLabel], s.hash)
 			}
@@ -190,6 +197,9 @@ func (s *snapshot) problems(opts convergeOpts) []string {
 		nodeLines = append(nodeLines[:maxNodeLines], fmt.Sprintf("... and %d more nodes", more))
 	}
 	probs = append(probs, nodeLines...)
+	if opts.wantOld != nil && old != *opts.wantOld {
+		probs = append(probs, fmt.Sprintf("%d nodes run an old revision, want %d", old, *opts.wantOld))
+	}
 	if pods := s.byNode[""]; len(pods) > 0 {
 		probs = append(probs, fmt.Sprintf("pods without a target node: %s", describePods(pods)))
 	}
