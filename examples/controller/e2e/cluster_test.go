@@ -145,6 +145,10 @@ type clusterSpec struct {
 	// kube-controller-manager as a whole with kcm) talks to kube-apiserver
 	// through a tcpProxy that can cut its connections.
 	proxy bool
+	// apiserverArgs are extra kube-apiserver flags.
+	apiserverArgs []string
+	// nodeLabels are added to every node createNodes makes.
+	nodeLabels map[string]string
 	// nodeLease is kwok's node lease duration (default 40 s). Without
 	// kube-controller-manager's node lifecycle controller nothing reads
 	// the leases; a long one spares kube-apiserver at scale.
@@ -273,23 +277,23 @@ func startCluster(t *testing.T, ctx context.Context, cfg config, spec clusterSpe
 		"--listen-peer-urls="+peerURL, "--initial-advertise-peer-urls="+peerURL,
 		"--initial-cluster=e2e="+peerURL, "--unsafe-no-fsync", "--log-level=warn")
 	p := c.pki
-	c.start(t, "kube-apiserver", "kube-apiserver",
-		"--etcd-servers="+etcdURL,
-		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(apiPort),
+	c.start(t, "kube-apiserver", "kube-apiserver", append([]string{
+		"--etcd-servers=" + etcdURL,
+		"--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(apiPort),
 		"--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none",
 		"--service-cluster-ip-range=10.96.0.0/16",
-		"--tls-cert-file="+p.apiserverCert, "--tls-private-key-file="+p.apiserverKey,
-		"--client-ca-file="+p.caCert,
+		"--tls-cert-file=" + p.apiserverCert, "--tls-private-key-file=" + p.apiserverKey,
+		"--client-ca-file=" + p.caCert,
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+p.saPub, "--service-account-signing-key-file="+p.saKey,
+		"--service-account-key-file=" + p.saPub, "--service-account-signing-key-file=" + p.saKey,
 		"--authorization-mode=Node,RBAC", "--enable-priority-and-fairness=false",
-		"--audit-policy-file="+policy, "--audit-log-path="+c.auditPath, "--audit-log-format=json",
-		"--audit-log-maxsize=1000000", "--audit-log-mode=blocking")
+		"--audit-policy-file=" + policy, "--audit-log-path=" + c.auditPath, "--audit-log-format=json",
+		"--audit-log-maxsize=1000000", "--audit-log-mode=blocking"}, spec.apiserverArgs...)...)
 
 	if c.rest, err = clientcmd.BuildConfigFromFlags("", p.kubeconfig); err != nil {
 		t.Fatalf("kubeconfig: %v", err)
 	}
-	c.rest.QPS, c.rest.Burst = 200, 400
+	c.rest.QPS, c.rest.Burst = 1000, 2000 // the test's own client: node creation at scale
 	c.rest.UserAgent = "dsplan-e2e"
 	if c.client, err = kubernetes.NewForConfig(c.rest); err != nil {
 		t.Fatal(err)

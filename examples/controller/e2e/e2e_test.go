@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -104,6 +105,8 @@ type scenario struct {
 	// (scale runs), and polls every pollEvery (default 100 ms).
 	fromRecorder bool
 	pollEvery    time.Duration
+	// timeout replaces convergeTimeout when set (scale runs).
+	timeout time.Duration
 }
 
 // newScenario creates the namespace e2e-<subtest name>, waits for its default
@@ -211,7 +214,7 @@ func (s *scenario) converge(phase, name string, since time.Time, opts convergeOp
 	if phase != "" {
 		label += "/" + phase
 	}
-	deadline := since.Add(convergeTimeout)
+	deadline := since.Add(cmp.Or(s.timeout, convergeTimeout))
 	note := ""
 	if opts.statusGrace > 0 {
 		// Pods first; then the status gets statusGrace to follow on its own.

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,7 @@ func (c *cluster) createNodes(t *testing.T, n int) error {
 		if i%3 == 0 {
 			node.Labels[poolLabel] = poolLogging
 		}
+		maps.Copy(node.Labels, c.spec.nodeLabels)
 		if _, err := c.client.CoreV1().Nodes().Create(c.ctx, node, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("create node %s: %w", node.Name, err)
 		}
