@@ -2,12 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"slices"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,8 +11,6 @@ import (
 
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
-	"github.com/dsplan/dsplan/status"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // oraclePlan is the oracle's JSON schema for the fields whatif reports.
@@ -129,56 +123,4 @@ func writeJSON(w io.Writer, ds *appsv1.DaemonSet, p plan.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(toOracle(ds, p))
-}
-
-// writeTable prints one line per action with its reason, then the
-// DaemonSet's `kubectl get ds` row after the plan.
-func writeTable(w io.Writer, snap plan.Snapshot, p plan.Plan, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "ACTION\tOBJECT\tNODE\tREASON")
-	for _, c := range p.Creates {
-		fmt.Fprintf(tw, "create\tpod (generateName %s)\t%s\t%s\n", c.Pod.GenerateName, c.Node, c.Reason)
-	}
-	for _, d := range p.Deletes {
-		fmt.Fprintf(tw, "delete\tpod/%s\t%s\t%s\n", d.Pod, d.Node, d.Reason)
-	}
-	for _, pp := range p.PodPatches {
-		fmt.Fprintf(tw, "relabel\tpod/%s\t\t%s\n", pp.Pod, labels.Set(pp.Labels).String())
-	}
-	for _, c := range p.Claims {
-		fmt.Fprintf(tw, "%s\t%s/%s\t\t%s\n", c.Type, strings.ToLower(string(c.Kind)), c.Name, "controller reference")
-	}
-	for _, r := range p.Revisions.Create {
-		fmt.Fprintf(tw, "create\tcontrollerrevision/%s\t\trevision %d\n", r.Name, r.Revision)
-	}
-	for _, r := range p.Revisions.Update {
-		fmt.Fprintf(tw, "update\tcontrollerrevision/%s\t\trevision %d\n", r.Name, r.Revision)
-	}
-	for _, name := range p.Revisions.Delete {
-		fmt.Fprintf(tw, "delete\tcontrollerrevision/%s\t\thistory\n", name)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	after := snap.DaemonSet.DeepCopy()
-	after.Status = p.Status
-	if err := status.Table(w, []*appsv1.DaemonSet{after}, now); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nhash %s", p.Hash)
-	if p.StatusChanged {
-		fmt.Fprint(w, ", status updated")
-	}
-	if p.RequeueAfter > 0 {
-		fmt.Fprintf(w, ", sync again in %s", p.RequeueAfter)
-	}
-	fmt.Fprintln(w)
-	for _, warn := range p.Warnings {
-		fmt.Fprintln(w, "warning:", warn)
-	}
-	if p.Err != nil {
-		fmt.Fprintln(w, "sync error:", p.Err)
-	}
-	return nil
 }
