@@ -228,7 +228,12 @@ func (c *cli) load(f *inputFlags) (report.Input, error) {
 	}
 	in, err := report.FromObjects(all)
 	if err != nil {
-		return report.Input{}, fmt.Errorf("the dump is not one cluster's objects:\n%s", friendly(err))
+		const most = 10
+		lines := strings.Split(friendly(err), "\n")
+		if len(lines) > most {
+			lines = append(lines[:most], fmt.Sprintf("and %d more", len(lines)-most))
+		}
+		return report.Input{}, fmt.Errorf("the dump is not one cluster's objects:\n%s", strings.Join(lines, "\n"))
 	}
 	if len(in.DaemonSets) == 0 {
 		return report.Input{}, errors.New("no apps/v1 DaemonSet in the input: dump one with kubectl get daemonset/NAME nodes pods controllerrevisions -o yaml")
@@ -237,7 +242,35 @@ func (c *cli) load(f *inputFlags) (report.Input, error) {
 	if err != nil {
 		return report.Input{}, err
 	}
-	return report.Select(in, ns, name)
+	if in, err = report.Select(in, ns, name); err != nil {
+		return report.Input{}, err
+	}
+	c.warnIncomplete(in)
+	return in, nil
+}
+
+// warnIncomplete warns about a dump that lacks the nodes, pods or
+// revisions a DaemonSet's status says exist: the plan would act on their
+// absence (create a history, count no pods).
+func (c *cli) warnIncomplete(in report.Input) {
+	if len(in.Nodes) == 0 {
+		fmt.Fprintln(c.stderr, "whatif: warning: the dump has no nodes, so no DaemonSet runs anywhere; add nodes to the kubectl get")
+	}
+	pods, revs := map[string]bool{}, map[string]bool{}
+	for _, p := range in.Pods {
+		pods[p.Namespace] = true
+	}
+	for _, r := range in.Revisions {
+		revs[r.Namespace] = true
+	}
+	for _, ds := range in.DaemonSets {
+		if n := ds.Status.CurrentNumberScheduled + ds.Status.NumberMisscheduled; n > 0 && !pods[ds.Namespace] {
+			fmt.Fprintf(c.stderr, "whatif: warning: the dump has no pods in namespace %s, though DaemonSet %s's status counts %d; add pods to the kubectl get\n", ds.Namespace, report.Key(ds), n)
+		}
+		if ds.Status.ObservedGeneration > 0 && !revs[ds.Namespace] {
+			fmt.Fprintf(c.stderr, "whatif: warning: the dump has no ControllerRevisions in namespace %s, though DaemonSet %s has been synced; add controllerrevisions to the kubectl get\n", ds.Namespace, report.Key(ds))
+		}
+	}
 }
 
 // warnSkipped prints the skipped objects, at most five of them.

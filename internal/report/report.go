@@ -22,10 +22,14 @@ import (
 // ControllerRevisions they are planned over. Build it with [FromObjects]
 // (a dump) or fill it from an API server's lists.
 type Input struct {
+	// DaemonSets are planned, one Section each.
 	DaemonSets []*appsv1.DaemonSet
-	Nodes      []*corev1.Node
-	Pods       []*corev1.Pod
-	Revisions  []*appsv1.ControllerRevision
+	// Others are DaemonSets that are not planned but share a rollout
+	// group's budget with planned ones (see Plan).
+	Others    []*appsv1.DaemonSet
+	Nodes     []*corev1.Node
+	Pods      []*corev1.Pod
+	Revisions []*appsv1.ControllerRevision
 }
 
 // FromObjects turns decoded objects into an Input as
@@ -53,17 +57,20 @@ func FromObjects(objs snapshot.Objects) (Input, error) {
 // Key is a DaemonSet's "namespace/name".
 func Key(ds *appsv1.DaemonSet) string { return ds.Namespace + "/" + ds.Name }
 
-// Select keeps the DaemonSets of in that match: namespace "" matches every
-// namespace, name "" every name. No match is an error naming the
+// Select keeps the DaemonSets of in that match for planning: namespace ""
+// matches every namespace, name "" every name; the others move to Others
+// (they still count in rollout groups). No match is an error naming the
 // DaemonSets in the input.
 func Select(in Input, namespace, name string) (Input, error) {
 	if namespace == "" && name == "" {
 		return in, nil
 	}
-	var keep []*appsv1.DaemonSet
+	var keep, others []*appsv1.DaemonSet
 	for _, ds := range in.DaemonSets {
 		if (namespace == "" || ds.Namespace == namespace) && (name == "" || ds.Name == name) {
 			keep = append(keep, ds)
+		} else {
+			others = append(others, ds)
 		}
 	}
 	if len(keep) == 0 {
@@ -79,6 +86,7 @@ func Select(in Input, namespace, name string) (Input, error) {
 		return Input{}, fmt.Errorf("no DaemonSet %s in the input; it has %s", want, names(in.DaemonSets))
 	}
 	in.DaemonSets = keep
+	in.Others = append(append([]*appsv1.DaemonSet(nil), in.Others...), others...)
 	return in, nil
 }
 
@@ -137,13 +145,13 @@ func (s *Section) Node(name string) (plan.NodeReport, bool) {
 // when unknown.
 func (s *Section) RevisionNumber(hash string) int64 { return s.numbers[hash] }
 
-// Plan plans every DaemonSet of in at now, one after the other, in input
-// order, as the example controller does: with the API server's defaults
-// applied to each, its rollout.dsplan.io/ annotations and a report per
-// node. A DaemonSet that placement.Validate rejects is not planned (its
-// Section lists the errors). A DaemonSet in a rollout group
+// Plan plans every DaemonSet of in.DaemonSets at now, one after the other,
+// in input order, as the example controller does: with the API server's
+// defaults applied to each, its rollout.dsplan.io/ annotations and a
+// report per node. A DaemonSet that placement.Validate rejects is not
+// planned (its Section lists the errors). A DaemonSet in a rollout group
 // (rollout.AnnotationGroup) is held on the nodes where another DaemonSet
-// of its group in the input is unavailable.
+// of its group, in DaemonSets or Others, is unavailable.
 func Plan(in Input, now time.Time) []Section {
 	cluster := plan.NewCluster(in.Nodes)
 	nodes := make(map[string]*corev1.Node, len(in.Nodes))
@@ -152,12 +160,13 @@ func Plan(in Input, now time.Time) []Section {
 			nodes[n.Name] = n
 		}
 	}
-	defaulted := make([]*appsv1.DaemonSet, len(in.DaemonSets))
-	for i, ds := range in.DaemonSets {
+	all := append(append([]*appsv1.DaemonSet(nil), in.DaemonSets...), in.Others...)
+	defaulted := make([]*appsv1.DaemonSet, len(all))
+	for i, ds := range all {
 		defaulted[i], _ = plan.Default(ds)
 	}
 	var out []Section
-	for _, ds := range defaulted {
+	for _, ds := range defaulted[:len(in.DaemonSets)] {
 		sec := Section{DaemonSet: ds, Now: now, Nodes: nodes, Revisions: in.Revisions, Invalid: placement.Validate(ds)}
 		if sec.Planned() {
 			opts := plan.Options{Explain: true, Annotations: true}
