@@ -46,6 +46,9 @@ Flags of every command:
 
 Exit status: 0 nothing to do (or the rollout is done), 1 error or invalid
 DaemonSet, 2 actions planned (or the rollout is in progress).
+
+whatif help COMMAND shows a command's flags and output formats; the json and
+yaml schema is in go doc github.com/dsplan/dsplan/examples/whatif.
 `
 
 const planUsage = `Usage:
@@ -59,7 +62,8 @@ with the reason for each node's state and action.
                         wide: table with pods, revisions, readiness, rule
                         json, yaml: whatif.dsplan.io/v1alpha1 Plan objects
                         html: a self-contained page with a grid of the nodes
-                        upstream-json: the upstream oracle's schema
+                        upstream-json: the parity tests' schema of
+                        kube-controller-manager's actions (see the docs)
   -f, -n, --name, --now, --strict: see whatif -h
 
 Exit status: 0 nothing to do, 1 error or invalid DaemonSet, 2 actions planned.
@@ -380,11 +384,12 @@ func (c *cli) reportProblems(s *report.Section) {
 	}
 }
 
-// oracleNow is the upstream oracle's default clock, upstream-json's.
+// oracleNow is the clock of the parity tests' recordings, upstream-json's
+// default.
 var oracleNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // upstream plans the one DaemonSet of in as kube-controller-manager does
-// and prints the oracle's schema.
+// and prints upstream-json.
 func (c *cli) upstream(in report.Input, now time.Time) int {
 	if len(in.DaemonSets) != 1 {
 		var names []string

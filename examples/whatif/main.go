@@ -82,8 +82,8 @@
 //   - html: one self-contained page (no script needed, nothing fetched): a
 //     grid of every node coloured by state with its reason on hover, the
 //     status row, the actions, and a table with the same information.
-//   - upstream-json: the upstream oracle's schema, for parity checks (see
-//     below).
+//   - upstream-json: kube-controller-manager's actions in the schema of the
+//     parity tests (see below).
 //
 // # The json and yaml schema (whatif.dsplan.io/v1alpha1)
 //
@@ -118,15 +118,17 @@
 //
 // # upstream-json
 //
-// -o upstream-json prints what the oracle of the parity tests
-// (../shared/oracle) prints, fields and order included: hash, creates (node
-// and pod template), deletes (pod names), podPatches, status, revisions,
-// statusUpdated, error, claims. It plans as kube-controller-manager does:
-// one DaemonSet (select it when the dump has several), no rollout.dsplan.io/
-// annotations, and an invalid DaemonSet is planned anyway (the controller
-// does not validate), its problems printed on standard error. Unless --now
-// is given it judges availability at the oracle's clock,
-// 2026-01-01T00:00:00Z.
+// -o upstream-json prints the schema of the parity tests' recordings of
+// kube-controller-manager (its own controller package run on the same
+// snapshot), fields and order included: hash, creates (node and pod
+// template), deletes (pod names), podPatches, status, revisions,
+// statusUpdated, error, claims. It is what -o json printed before whatif
+// had a schema of its own, byte for byte. It plans as
+// kube-controller-manager does: one DaemonSet (select it when the dump has
+// several), no rollout.dsplan.io/ annotations, and an invalid DaemonSet is
+// planned anyway (the controller does not validate), its problems printed
+// on standard error. Unless --now is given it judges availability at the
+// recordings' clock, 2026-01-01T00:00:00Z.
 //
 // # Exit status
 //
@@ -172,7 +174,8 @@ type command struct {
 	run   func(c *cli, args []string) int
 }
 
-// commands are whatif's subcommands; plan is the default.
+// commands are whatif's subcommands; plan is the default. A new command
+// (forecast, say) is one more entry, with its usage in help.
 var commands = map[string]command{
 	"plan":    {usage: planUsage, run: (*cli).plan},
 	"explain": {usage: explainUsage, run: (*cli).explain},

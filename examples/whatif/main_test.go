@@ -613,6 +613,20 @@ func TestInputs(t *testing.T) {
 			args:  []string{"-o", "upstream-json"},
 			code:  exitError, wantErr: []string{"select one with --name"},
 		},
+		{
+			name: "sync error (hash collision) exits 1",
+			input: small + `- apiVersion: apps/v1
+  kind: ControllerRevision
+  metadata:
+    name: agent-69689b9487
+    namespace: default
+    labels: {app: agent, controller-revision-hash: 69689b9487}
+    ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: 0c2d9d3c-1111-4000-8000-000000000001, controller: true}]
+  revision: 1
+  data: {spec: {template: {metadata: {labels: {app: other}}}}}
+`,
+			code: exitError, wantOut: []string{"Error: the sync fails: failed to construct revisions of DaemonSet"},
+		},
 		{name: "empty input", input: "", code: exitError, wantErr: []string{"empty input"}},
 		{name: "not objects", input: "just text", code: exitError, wantErr: []string{"not a Kubernetes object or List: want an object, got a string"}},
 		{name: "no DaemonSet", input: "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n", code: exitError, wantErr: []string{"no apps/v1 DaemonSet"}},
