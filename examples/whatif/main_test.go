@@ -271,9 +271,10 @@ func TestPlanHTML(t *testing.T) {
 	if len(cells) != 6 {
 		t.Fatalf("%d grid cells, want 6", len(cells))
 	}
-	colors := map[string]string{}
 	for _, st := range report.States {
-		colors[string(st.State)] = st.Color
+		if rule := fmt.Sprintf(".st-%s { background: %s; }", st.State, st.Color); !strings.Contains(out, rule) {
+			t.Errorf("page lacks the colour rule %q", rule)
+		}
 	}
 	for _, c := range cells {
 		title := c.attr("title")
@@ -283,8 +284,8 @@ func TestPlanHTML(t *testing.T) {
 			continue
 		}
 		state, _, _ := strings.Cut(lines[1], ":")
-		if !strings.Contains(c.attr("style"), colors[state]) {
-			t.Errorf("cell %s (%s) style %q lacks its colour %s", lines[0], state, c.attr("style"), colors[state])
+		if !slices.Contains(strings.Fields(c.attr("class")), "st-"+state) {
+			t.Errorf("cell %s (%s) class %q lacks its colour class st-%s", lines[0], state, c.attr("class"), state)
 		}
 	}
 	if got := cells[5].attr("title"); !strings.Contains(got, "nodeSelector wants kubernetes.io/os=linux") {
@@ -627,6 +628,20 @@ func TestInputs(t *testing.T) {
 `,
 			code: exitError, wantOut: []string{"Error: the sync fails: failed to construct revisions of DaemonSet"},
 		},
+		{
+			name:  "rollout.dsplan.io/paused holds the rollout",
+			input: annotated(t, `rollout.dsplan.io/paused: "true"`),
+			args:  []string{"--now", pinned},
+			code:  exitOK,
+			wantOut: []string{"node-2 Old wait pod fluentd-7bd5m runs old revision 1; waits: Paused",
+				"node-3 Old wait pod fluentd-tq9lc runs old revision 1 and is not ready; waits: Paused", "Nothing to do"},
+		},
+		{
+			name:    "a bad rollout.dsplan.io/ annotation is a warning",
+			input:   annotated(t, `rollout.dsplan.io/paused: "maybe"`),
+			code:    exitChanges,
+			wantOut: []string{`Warning: metadata.annotations[rollout.dsplan.io/paused]: Invalid value: "maybe"`, "Plan: 1 pod to delete."},
+		},
 		{name: "empty input", input: "", code: exitError, wantErr: []string{"empty input"}},
 		{name: "not objects", input: "just text", code: exitError, wantErr: []string{"not a Kubernetes object or List: want an object, got a string"}},
 		{name: "no DaemonSet", input: "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n", code: exitError, wantErr: []string{"no apps/v1 DaemonSet"}},
@@ -678,6 +693,18 @@ func TestInputs(t *testing.T) {
 	}
 }
 
+// annotated is the example cluster with annotation (a YAML map entry) on
+// its DaemonSet.
+func annotated(t *testing.T, annotation string) string {
+	t.Helper()
+	const anchor = "  metadata:\n    annotations:\n      deprecated.daemonset.template.generation: \"2\"\n"
+	dump := readFile(t, "testdata/cluster.yaml")
+	if !strings.HasPrefix(dump[strings.Index(dump, "- apiVersion: apps/v1\n  kind: DaemonSet\n")+len("- apiVersion: apps/v1\n  kind: DaemonSet\n"):], anchor) {
+		t.Fatal("testdata/cluster.yaml: the DaemonSet's annotations moved")
+	}
+	return strings.Replace(dump, anchor, anchor+"      "+annotation+"\n", 1)
+}
+
 // TestInvalid: placement.Validate runs first; an invalid DaemonSet is
 // reported with field paths, not planned, and exits 1, in every format but
 // upstream-json, which plans it anyway and reports on stderr.
@@ -715,7 +742,7 @@ func TestInvalid(t *testing.T) {
 				if !strings.Contains(out+errOut, tc.want) && !strings.Contains(out, strings.ReplaceAll(tc.want, `"`, "&#34;")) {
 					t.Errorf("-o %s: output lacks %q:\nstdout:\n%s\nstderr:\n%s", format, tc.want, out, errOut)
 				}
-				if strings.Contains(out, "ToCreate") || strings.Contains(out, "Plan:") {
+				if strings.Contains(out, "create pod") || strings.Contains(out, "action") || strings.Contains(out, "Plan:") {
 					t.Errorf("-o %s: an invalid DaemonSet was planned:\n%s", format, out)
 				}
 			}

@@ -97,7 +97,11 @@ func HTML(w io.Writer, sections []Section) error {
 	}
 	b.WriteString("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n")
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n")
-	fmt.Fprintf(b, "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", esc(title), pageCSS)
+	fmt.Fprintf(b, "<title>%s</title>\n<style>%s", esc(title), pageCSS)
+	for _, st := range States {
+		fmt.Fprintf(b, ".%s { background: %s; }\n", stateClass(st.State), st.Color)
+	}
+	b.WriteString("</style>\n</head>\n<body>\n")
 	b.WriteString("<header>\n<h1>What the DaemonSet controller would do next</h1>\n")
 	fmt.Fprintf(b, "<p class=\"sub\">kube-controller-manager v1.37.2's decisions, planned by dsplan at %s. Hover a node for its reason; the table under each grid holds the same information.</p>\n",
 		esc(now.UTC().Format(time.RFC3339)))
@@ -167,14 +171,14 @@ func (s *Section) html(b *bufio.Writer, i int) {
 		if count[st.State] == 0 {
 			continue
 		}
-		fmt.Fprintf(b, "<li><span class=\"sw\" style=\"background:%s\"></span>%s (%s): <b>%s</b></li>\n", st.Color, esc(st.Label), st.State, thousands(count[st.State]))
+		fmt.Fprintf(b, "<li><span class=\"sw %s\"></span>%s (%s): <b>%s</b></li>\n", stateClass(st.State), esc(st.Label), st.State, thousands(count[st.State]))
 	}
 	b.WriteString("</ul>\n")
 	if total > 0 {
 		b.WriteString("<div class=\"bar\" aria-hidden=\"true\">")
 		for _, st := range States {
 			if n := count[st.State]; n > 0 {
-				fmt.Fprintf(b, "<span style=\"width:%.3f%%;background:%s\"></span>", 100*float64(n)/float64(total), st.Color)
+				fmt.Fprintf(b, "<span class=\"%s\" style=\"width:%.3f%%\"></span>", stateClass(st.State), 100*float64(n)/float64(total))
 			}
 		}
 		b.WriteString("</div>\n")
@@ -187,21 +191,17 @@ func (s *Section) html(b *bufio.Writer, i int) {
 		size = "big"
 	}
 	fmt.Fprintf(b, "<div class=\"grid %s\" aria-hidden=\"true\">\n", size)
-	colors := map[plan.NodeState]string{}
-	for _, st := range States {
-		colors[st.State] = st.Color
-	}
 	for j, r := range p.Nodes {
-		class := ""
+		class := stateClass(r.State)
 		if len(r.Deletes) > 0 || r.Create != "" {
-			class = "act"
+			class += " act"
 		}
 		if size == "big" && (r.State == plan.StateGone || r.State == plan.StateToDelete || r.State == plan.StateToCreate ||
 			r.State == plan.StateMissing || r.State == plan.StateMisscheduled || r.State == plan.StateUpToDate) {
-			class = strings.TrimSpace(class + " dark")
+			class += " dark"
 		}
 		title := r.Node + "\n" + string(r.State) + ": " + Action(r) + "\n" + s.Reason(r)
-		fmt.Fprintf(b, "<a href=\"#%s-n%d\" tabindex=\"-1\" class=\"%s\" style=\"background:%s\" title=\"%s\">", id, j, class, colors[r.State], esc(title))
+		fmt.Fprintf(b, "<a href=\"#%s-n%d\" tabindex=\"-1\" class=\"%s\" title=\"%s\">", id, j, class, esc(title))
 		if size == "big" {
 			b.WriteString(esc(r.Node))
 		}
@@ -251,8 +251,8 @@ func (s *Section) html(b *bufio.Writer, i int) {
 			}
 			pods = strings.Join(names, ", ")
 		}
-		fmt.Fprintf(b, "<tr id=\"%s-n%d\"><th scope=\"row\">%s</th><td><span class=\"sw\" style=\"background:%s\"></span>%s</td><td class=\"mono\">%s</td><td>%s</td><td class=\"reason\">%s</td></tr>\n",
-			id, j, esc(r.Node), colors[r.State], r.State, esc(Action(r)), esc(pods), esc(s.Reason(r)))
+		fmt.Fprintf(b, "<tr id=\"%s-n%d\"><th scope=\"row\">%s</th><td><span class=\"sw %s\"></span>%s</td><td class=\"mono\">%s</td><td>%s</td><td class=\"reason\">%s</td></tr>\n",
+			id, j, esc(r.Node), stateClass(r.State), r.State, esc(Action(r)), esc(pods), esc(s.Reason(r)))
 	}
 	b.WriteString("</tbody>\n</table>\n</div>\n</section>\n")
 }
@@ -272,3 +272,6 @@ func thousands(n int) string {
 	}
 	return s
 }
+
+// stateClass is the CSS class of a node state's colour, e.g. "st-UpToDate".
+func stateClass(st plan.NodeState) string { return "st-" + string(st) }

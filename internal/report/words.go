@@ -50,6 +50,12 @@ func (s *Section) Reason(r plan.NodeReport) string {
 	case plan.StateOld:
 		pod := oldPod(r)
 		text := fmt.Sprintf("pod %s runs old revision %s", pod.Name, s.revisionShort(pod.Revision))
+		switch {
+		case !pod.Ready:
+			text += " and is not ready"
+		case !pod.Available:
+			text += " and is not yet available"
+		}
 		if r.Wait != nil {
 			text += "; waits: " + waitWords(r.Wait)
 		}
