@@ -24,11 +24,17 @@ import (
 const (
 	kcmDaemonSetUser       = "system:serviceaccount:kube-system:daemon-set-controller"
 	dsplanControllersGroup = "dsplan-e2e:controllers"
+	// kcmUser is kube-controller-manager's own identity, under which its
+	// shared informers list and watch for every controller (the
+	// DaemonSet controller's reads included); only its lists and watches
+	// are audited.
+	kcmUser = "kube-controller-manager-e2e"
 )
 
 func dsplanUser(replica int) string { return fmt.Sprintf("dsplan-controller-%d", replica) }
 
-// auditPolicy logs every request of the two DaemonSet controllers at
+// auditPolicy logs every request of the two DaemonSet controllers, and the
+// lists and watches of kube-controller-manager's shared informers, at
 // Metadata level (verb, user, object reference, response code, times), from
 // the ResponseStarted (watches) and ResponseComplete stages.
 const auditPolicy = `apiVersion: audit.k8s.io/v1
@@ -39,6 +45,9 @@ rules:
   users: ["` + kcmDaemonSetUser + `"]
 - level: Metadata
   userGroups: ["` + dsplanControllersGroup + `"]
+- level: Metadata
+  users: ["` + kcmUser + `"]
+  verbs: ["list", "watch"]
 - level: None
 `
 

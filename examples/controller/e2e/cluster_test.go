@@ -321,11 +321,15 @@ func startCluster(t *testing.T, ctx context.Context, cfg config, spec clusterSpe
 	} else if spec.controller == "dsplan" {
 		controllers = "*,-daemonset" // the external controller owns DaemonSets
 	}
-	kcmKubeconfig := p.kubeconfig
+	// kube-controller-manager has its own identity (in system:masters),
+	// so that the audit log tells its shared informers' watches apart.
+	kcmURL := c.apiURL
 	if spec.proxy && spec.controller == "kcm" {
-		if kcmKubeconfig, err = p.adminKubeconfigFor("kcm-proxied", controllerURL); err != nil {
-			t.Fatal(err)
-		}
+		kcmURL = controllerURL
+	}
+	kcmKubeconfig, err := p.clientKubeconfig("kube-controller-manager", kcmUser, []string{"system:masters"}, kcmURL)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// Client rate limits high enough not to be what is measured; the dsplan
 	// controller's defaults are the same (200/400).

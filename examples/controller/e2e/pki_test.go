@@ -182,13 +182,6 @@ func (p *pki) clientKubeconfig(name, cn string, orgs []string, server string) (s
 	return path, writeKubeconfig(path, server, p.caCert, certPath, keyPath)
 }
 
-// adminKubeconfigFor writes a copy of the admin kubeconfig that talks to
-// server instead (e.g. through a TCP proxy) and returns its path.
-func (p *pki) adminKubeconfigFor(name, server string) (string, error) {
-	path := filepath.Join(p.dir, name+".kubeconfig")
-	return path, writeKubeconfig(path, server, p.caCert, p.adminCert, p.adminKey)
-}
-
 func writeKubeconfig(path, server, caCert, cert, key string) error {
 	kubeconfig := fmt.Sprintf(`apiVersion: v1
 kind: Config

@@ -128,6 +128,17 @@ func scaleRun(t *testing.T, ctx context.Context, cfg config, ctrl string, n int)
 			cpu: ctrlProc.cpuSeconds() - cpu0, apiCPU: apiserver.cpuSeconds() - api0,
 			requests: countRequests(events, users, from, time.Now()), desired: snap.ds.Status.DesiredNumberScheduled,
 		}
+		if ctrl == "kcm" {
+			// The DaemonSet controller's reads go through
+			// kube-controller-manager's shared informers.
+			for k, v := range countRequests(events, []string{kcmUser}, from, time.Now()) {
+				for _, res := range []string{" pods", " nodes", " daemonsets", " controllerrevisions"} {
+					if strings.HasSuffix(k, res) {
+						r.requests["informer "+k] += v
+					}
+				}
+			}
+		}
 		t.Logf("E2E-SCALE nodes=%d controller=%s phase=%s desired=%d converge=%.2fs cpu=%.2fs apiserver-cpu=%.2fs requests=%d: %v",
 			n, ctrl, name, r.desired, r.converge, r.cpu, r.apiCPU, r.requests.total(), r.requests)
 		fmt.Printf("E2E-SCALE nodes=%d controller=%s phase=%s desired=%d converge=%.2f cpu=%.2f apiserver-cpu=%.2f requests=%d %v\n",
