@@ -19,7 +19,11 @@ func friendly(err error) string {
 	switch {
 	case errors.As(err, &ute):
 		prefix := strings.TrimSuffix(msg, ute.Error())
-		what := fmt.Sprintf("want %s, got %s", typeWords(ute.Type), valueWords(ute.Value))
+		want := typeWords(ute.Type)
+		if strings.HasSuffix(ute.Field, ".maxUnavailable") || strings.HasSuffix(ute.Field, ".maxSurge") {
+			want = "an integer or a percentage such as 25%" // an IntOrString
+		}
+		what := fmt.Sprintf("want %s, got %s", want, valueWords(ute.Value))
 		if ute.Field != "" {
 			what = ute.Field + ": " + what
 		}

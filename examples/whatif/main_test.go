@@ -651,6 +651,16 @@ func TestInputs(t *testing.T) {
 			code:  exitError, wantErr: []string{`items[2] (Pod "p"): metadata.labels: want an object, got a list`},
 		},
 		{
+			name:  "maxUnavailable of the wrong type",
+			input: strings.Replace(small, "    selector:", "    updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: [1]}}\n    selector:", 1),
+			code:  exitError, wantErr: []string{`items[0] (DaemonSet "agent"): spec.updateStrategy.rollingUpdate.maxUnavailable: want an integer or a percentage such as 25%, got a list`},
+		},
+		{
+			name:  "bad quantity",
+			input: strings.Replace(small, "image: registry.example.com/agent:v1}", "image: x, resources: {limits: {cpu: lots}}}", 1),
+			code:  exitError, wantErr: []string{`items[0] (DaemonSet "agent"): invalid quantity: want a number with an optional unit`},
+		},
+		{
 			name:  "bad timestamp",
 			input: small + "- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, creationTimestamp: yesterday}\n",
 			code:  exitError, wantErr: []string{`items[2] (Pod "p"): invalid time "yesterday": want RFC 3339`},
