@@ -217,20 +217,22 @@ func (c *cli) help(args []string) int {
 		fmt.Fprint(c.stdout, mainUsage)
 		return exitOK
 	}
-	if args[0] == "rollout" && len(args) > 1 {
-		args = args[1:]
-		args[0] = "rollout " + args[0]
+	name := strings.Join(args, " ")
+	if usage, ok := subUsages[name]; ok {
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
 	}
-	for _, u := range []struct{ name, text string }{
-		{"plan", planUsage}, {"explain", explainUsage}, {"rollout", rolloutUsage},
-		{"rollout status", rolloutStatusUsage}, {"rollout history", rolloutHistoryUsage},
-	} {
-		if u.name == args[0] {
-			fmt.Fprint(c.stdout, u.text)
-			return exitOK
-		}
+	if cmd, ok := commands[name]; ok {
+		fmt.Fprint(c.stdout, cmd.usage)
+		return exitOK
 	}
-	return c.fail(fmt.Errorf("no help for %q: the commands are plan, explain, rollout status, rollout history", strings.Join(args, " ")))
+	return c.fail(fmt.Errorf("no help for %q: the commands are plan, explain, rollout status, rollout history", name))
+}
+
+// subUsages are the usages of the rollout subcommands.
+var subUsages = map[string]string{
+	"rollout status":  rolloutStatusUsage,
+	"rollout history": rolloutHistoryUsage,
 }
 
 // fail prints err and returns exitError.
