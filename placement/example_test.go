@@ -78,7 +78,7 @@ func ExampleDecision_String() {
 	// Output:
 	// run: node is eligible
 	// no pod: node labels do not match spec.template.spec.nodeSelector
-	// no new pod, existing pod stays: untolerated taint dedicated=db:NoSchedule
+	// no new pod; a pod already there may stay: untolerated taint dedicated=db:NoSchedule
 }
 
 func ExampleEvaluator_Warnings() {
@@ -329,5 +329,5 @@ func ExampleEvaluator_Explain() {
 	fmt.Println(e.Explain(tainted))
 	// Output:
 	// no pod: nodeSelector wants disktype=ssd, node has disktype=hdd
-	// no new pod, existing pod stays: untolerated taint dedicated=db:NoSchedule
+	// no new pod; a pod already there may stay: untolerated taint dedicated=db:NoSchedule
 }

@@ -32,7 +32,7 @@ func TestExplain(t *testing.T) {
 				`term 1: gpu Exists [] fails (matchExpressions[0]), node has no gpu label; ` +
 				`term 2: metadata.name In [other] fails (matchFields[0]), node is "n"; term 3: does not parse, matches no node; term 4: empty, matches no node`},
 		{name: "NoSchedule", node: node("n", nil, taint("dedicated", "db", corev1.TaintEffectNoSchedule)),
-			field: "spec.template.spec.tolerations", want: "no new pod, existing pod stays: untolerated taint dedicated=db:NoSchedule"},
+			field: "spec.template.spec.tolerations", want: "no new pod; a pod already there may stay: untolerated taint dedicated=db:NoSchedule"},
 		{name: "NoExecute", node: node("n", nil, taint("dedicated", "db", corev1.TaintEffectNoExecute)),
 			field: "spec.template.spec.tolerations", want: "no pod: untolerated taint dedicated=db:NoExecute"},
 	} {

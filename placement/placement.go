@@ -113,7 +113,7 @@ func (d Decision) ShouldContinueRunning() bool {
 }
 
 // String explains the decision in one line, e.g.
-// "no new pod, existing pod stays: untolerated taint dedicated=logging:NoSchedule".
+// "no new pod; a pod already there may stay: untolerated taint dedicated=logging:NoSchedule".
 func (d Decision) String() string {
 	verdict := d.verdict()
 	var why string
@@ -145,7 +145,7 @@ func (d Decision) verdict() string {
 	case d.ShouldRun():
 		return "run"
 	case d.ShouldContinueRunning():
-		return "no new pod, existing pod stays"
+		return "no new pod; a pod already there may stay"
 	}
 	return "no pod"
 }

@@ -418,9 +418,9 @@ func TestDecisionString(t *testing.T) {
 		{name: "node name", d: noName, want: "no pod: spec.template.spec.nodeName names another node"},
 		{name: "node selector", d: noSelector, want: "no pod: node labels do not match spec.template.spec.nodeSelector"},
 		{name: "affinity", d: noAffinity, want: "no pod: node matches no term of the required node affinity"},
-		{name: "NoSchedule", d: noSchedule(nsTaint), want: "no new pod, existing pod stays: untolerated taint dedicated=logging:NoSchedule"},
+		{name: "NoSchedule", d: noSchedule(nsTaint), want: "no new pod; a pod already there may stay: untolerated taint dedicated=logging:NoSchedule"},
 		{name: "NoExecute", d: noExecute(neTaint), want: "no pod: untolerated taint node.kubernetes.io/out-of-service:NoExecute"},
-		{name: "taint reason without taint", d: Decision{Reason: UntoleratedTaint}, want: "no new pod, existing pod stays: untolerated taint"},
+		{name: "taint reason without taint", d: Decision{Reason: UntoleratedTaint}, want: "no new pod; a pod already there may stay: untolerated taint"},
 		{name: "unknown reason", d: Decision{Reason: 42}, want: "no pod: Reason(42)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -74,7 +74,7 @@ func TestExplain(t *testing.T) {
 	}
 	want = []string{
 		"b-old: ToDelete: delete agent-b (Replace)",
-		"c-old: Old; pods agent-c (revision 5d4b86d8bb); waits: BudgetSpent (maxUnavailable 1: 1 nodes in flight)",
+		"c-old: Old; pods agent-c (revision 5d4b86d8bb); waits: BudgetSpent (maxUnavailable 1: 1 node in flight)",
 	}
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("reports (-want +got):\n%s", diff)

@@ -1,6 +1,8 @@
 package plan_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -564,5 +566,34 @@ func TestNewIgnoresNilEntries(t *testing.T) {
 		if diff := cmp.Diff(want, got, cmp.Comparer(errorsEqual)); diff != "" {
 			t.Errorf("%s: plan differs from the plan without nil entries (-want +got):\n%s", name, diff)
 		}
+	}
+}
+
+// TestDecodeCompactsRevisionData: `kubectl get -o json` re-indents a
+// ControllerRevision's data; Decode compacts it back, so the current
+// revision is matched and no collision is reported.
+func TestDecodeCompactsRevisionData(t *testing.T) {
+	ds := dstest.DaemonSet("agent")
+	rev := currentRevision(t, ds, 1)
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, rev.Data.Raw, "", "    "); err != nil {
+		t.Fatal(err)
+	}
+	rev.Data.Raw = indented.Bytes()
+	ds.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}
+	rev.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ControllerRevision"}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{ds, rev}}
+	data, err := json.MarshalIndent(list, "", "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := plan.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Now = dstest.Epoch
+	p := plan.New(s, plan.Options{})
+	if p.Err != nil || len(p.Revisions.Create) > 0 || p.Hash != rev.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] {
+		t.Errorf("plan of a kubectl -o json dump: err %v, %d revisions created, hash %q; want the existing revision %s", p.Err, len(p.Revisions.Create), p.Hash, rev.Name)
 	}
 }

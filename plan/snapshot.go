@@ -15,7 +15,10 @@ import (
 //
 // Every object comes back as kube-controller-manager receives it, through
 // a protobuf round trip: explicit empty lists and maps become nil, which
-// the revision hash depends on. Decode applies no API defaults (see
+// the revision hash depends on; a ControllerRevision's data is compacted
+// (`kubectl get -o json` re-indents it, while the API server holds the
+// compact JSON the controller wrote, and revisions are matched by their
+// bytes). Decode applies no API defaults (see
 // Default) and leaves Now, FailedPodBackoff and PendingExpectations unset.
 // Errors name the offending item, for example
 // `items[3] (Pod "x"): json: cannot unmarshal ...`; on error the Snapshot
@@ -29,7 +32,7 @@ func Decode(data []byte) (Snapshot, []string, error) {
 	if err != nil {
 		return Snapshot{}, nil, err
 	}
-	return Snapshot{DaemonSet: objs.DaemonSet, Nodes: objs.Nodes, Pods: objs.Pods, Revisions: objs.Revisions}, objs.Warnings, nil
+	return Snapshot{DaemonSet: objs.DaemonSet, Nodes: objs.Nodes, Pods: objs.Pods, Revisions: snapshot.CompactRevisionData(objs.Revisions)}, objs.Warnings, nil
 }
 
 // Default returns a copy of ds as the API server stores it: the apps/v1

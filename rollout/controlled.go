@@ -282,11 +282,11 @@ func (u *updater) controlled(surge bool) (Plan, error) {
 			continue
 		case inFlight >= limit:
 			u.wait(&plan, name, c.pod, WaitBudget, detail(&budgetDetail, func() string {
-				return fmt.Sprintf("%s %d: %d nodes in flight", what, limit, inFlight)
+				return fmt.Sprintf("%s %d: %s in flight", what, limit, nodes(inFlight))
 			}))
 			continue
 		case zoneLimit != nil && zoneFlight[zone] >= zoneLimit(zone):
-			u.wait(&plan, name, c.pod, WaitZoneBudget, fmt.Sprintf("zone budget %d: %d nodes in flight", zoneLimit(zone), zoneFlight[zone]))
+			u.wait(&plan, name, c.pod, WaitZoneBudget, fmt.Sprintf("zone budget %d: %s in flight", zoneLimit(zone), nodes(zoneFlight[zone])))
 			continue
 		}
 		taken++
@@ -328,4 +328,12 @@ func compareZones(a, b orderKey) int {
 	a.explicit, a.weight, a.name = 0, 0, ""
 	b.explicit, b.weight, b.name = 0, 0, ""
 	return compareOrder(a, b)
+}
+
+// nodes is "1 node" or "N nodes".
+func nodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }

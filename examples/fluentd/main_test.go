@@ -9,13 +9,13 @@ func Example() {
 	//   control-plane run: node is eligible
 	//   worker-1      run: node is eligible
 	//   worker-2      run: node is eligible
-	//   worker-3      no new pod, existing pod stays: untolerated taint dedicated=gpu:NoSchedule
+	//   worker-3      no new pod; a pod already there may stay: untolerated taint dedicated=gpu:NoSchedule
 	//
 	// limited to nodes labelled app=logging-node:
 	//   control-plane no pod: node labels do not match spec.template.spec.nodeSelector
 	//   worker-1      run: node is eligible
 	//   worker-2      no pod: node labels do not match spec.template.spec.nodeSelector
-	//   worker-3      no new pod, existing pod stays: untolerated taint dedicated=gpu:NoSchedule
+	//   worker-3      no new pod; a pod already there may stay: untolerated taint dedicated=gpu:NoSchedule
 	//
 	// the controller's syncs, step by step (plan, apply, repeat):
 	//

@@ -28,6 +28,7 @@ Usage:
   whatif explain [DAEMONSET] [NODE] -f FILE [-o text|json|yaml]
   whatif rollout status [DAEMONSET] -f FILE
   whatif rollout history [DAEMONSET] -f FILE [--revision N]
+  whatif forecast [DAEMONSET] -f FILE [-o text|svg] [--ready-after 30s]
   whatif help [COMMAND]
 
 Make a dump with:

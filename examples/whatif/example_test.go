@@ -16,7 +16,7 @@ func Example_plan() {
 	// cp-1     Ineligible     -                          UntoleratedTaint: untolerated taint node-role.kubernetes.io/control-plane:NoSchedule
 	// db-1     Misscheduled   -                          UntoleratedTaint: untolerated taint dedicated=db:NoSchedule; pod fluentd-4kq7z stays, counted in numberMisscheduled
 	// node-1   UpToDate       -                          pod fluentd-x8w2n: current revision, available
-	// node-2   Old            wait                       pod fluentd-7bd5m runs old revision 1; waits: BudgetSpent (maxUnavailable 1: 1 nodes in flight)
+	// node-2   Old            wait                       pod fluentd-7bd5m runs old revision 1; waits: BudgetSpent (maxUnavailable 1: 1 node in flight)
 	// node-3   ToDelete       delete pod/fluentd-tq9lc   ReplaceUnavailable: pod of old revision 1 is not available, so it is replaced at once, outside the budget (maxUnavailable 1 of 3 desired nodes)
 	// win-1    Ineligible     -                          NodeSelectorMismatch: nodeSelector wants kubernetes.io/os=linux, node has kubernetes.io/os=windows
 	//

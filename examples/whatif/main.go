@@ -177,9 +177,10 @@ type command struct {
 // commands are whatif's subcommands; plan is the default. A new command
 // (forecast, say) is one more entry, with its usage in help.
 var commands = map[string]command{
-	"plan":    {usage: planUsage, run: (*cli).plan},
-	"explain": {usage: explainUsage, run: (*cli).explain},
-	"rollout": {usage: rolloutUsage, run: (*cli).rollout},
+	"plan":     {usage: planUsage, run: (*cli).plan},
+	"explain":  {usage: explainUsage, run: (*cli).explain},
+	"rollout":  {usage: rolloutUsage, run: (*cli).rollout},
+	"forecast": {usage: forecastUsage, run: (*cli).forecast},
 }
 
 // cli is one run of the command.
@@ -207,7 +208,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if _, err := os.Stat(name); err == nil {
 			hint = fmt.Sprintf(" (to read the file, pass -f %s)", name)
 		}
-		return c.fail(fmt.Errorf("unknown command %q%s; the commands are plan, explain, rollout status, rollout history (whatif -h)", name, hint))
+		return c.fail(fmt.Errorf("unknown command %q%s; the commands are plan, explain, rollout status, rollout history, forecast (whatif -h)", name, hint))
 	}
 	return cmd.run(c, args)
 }
@@ -226,7 +227,7 @@ func (c *cli) help(args []string) int {
 		fmt.Fprint(c.stdout, cmd.usage)
 		return exitOK
 	}
-	return c.fail(fmt.Errorf("no help for %q: the commands are plan, explain, rollout status, rollout history", name))
+	return c.fail(fmt.Errorf("no help for %q: the commands are plan, explain, rollout status, rollout history, forecast", name))
 }
 
 // subUsages are the usages of the rollout subcommands.

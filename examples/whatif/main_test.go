@@ -441,7 +441,7 @@ func TestExplain(t *testing.T) {
 			name: "node with an old pod waiting",
 			args: []string{"explain", "ds/fluentd", "node-2"},
 			want: []string{"State: Old", "Pods: fluentd-7bd5m: revision 1 (674f5cfbd4), old, Running, ready, available",
-				"This sync: nothing; waits: BudgetSpent (maxUnavailable 1: 1 nodes in flight)"},
+				"This sync: nothing; waits: BudgetSpent (maxUnavailable 1: 1 node in flight)"},
 		},
 		{
 			name: "node whose pod is deleted",
@@ -764,6 +764,34 @@ func TestInvalid(t *testing.T) {
 	}
 }
 
+// TestForecast plays the README cluster's rollout forward: its waves and
+// summary, the lints first, exit 0 when it completes; -o svg draws one
+// DaemonSet; bad flags are errors.
+func TestForecast(t *testing.T) {
+	in := readFile(t, "testdata/cluster.yaml")
+	out, errOut, code := whatif(t, in, "forecast", "--now", pinned, "--ready-after", "20s")
+	if code != exitOK || !strings.HasPrefix(out, "DaemonSet kube-system/fluentd\n") || !strings.Contains(out, "complete after ") || !strings.Contains(out, "wave 1 at 0s") {
+		t.Errorf("forecast: exit %d\n%s\n%s", code, out, errOut)
+	}
+	stalled, _, code := whatif(t, in, "forecast", "--now", pinned, "--failure-rate", "1")
+	if code != exitChanges || !strings.Contains(stalled, "NewPodsFailing") {
+		t.Errorf("forecast with every new pod failing: exit %d\n%s", code, stalled)
+	}
+	svg, _, code := whatif(t, in, "forecast", "fluentd", "-n", "kube-system", "-o", "svg", "--now", pinned)
+	if code != exitOK || !strings.HasPrefix(svg, "<svg ") || xml.Unmarshal([]byte(svg), new(struct{})) != nil {
+		t.Errorf("-o svg: exit %d, %.100q", code, svg)
+	}
+	for _, args := range [][]string{
+		{"forecast", "-o", "html"},
+		{"forecast", "--failure-rate", "2"},
+		{"forecast", "--ready-after", "soon"},
+	} {
+		if _, errOut, code := whatif(t, in, append(args, "--now", pinned)...); code != exitError || errOut == "" {
+			t.Errorf("%q: exit %d, stderr %q; want an error", args, code, errOut)
+		}
+	}
+}
+
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"plan", "-h"}, {"explain", "--help"}, {"rollout", "-h"},
 		{"rollout", "status", "-h"}, {"rollout", "history", "-h"}, {"help", "rollout", "history"}} {
@@ -945,6 +973,7 @@ func FuzzRun(f *testing.F) {
 	commands := [][]string{
 		{"-o", "table"}, {"-o", "json"}, {"-o", "upstream-json"}, {"-o", "yaml"}, {"-o", "html"}, {"-o", "wide"},
 		{"explain"}, {"explain", "node-a", "-o", "json"}, {"rollout", "status"}, {"rollout", "history"}, {"rollout", "history", "--revision", "1"},
+		{"forecast"}, {"forecast", "-o", "svg"},
 	}
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
 		args := append(commands[int(which)%len(commands)], "--now", pinned)

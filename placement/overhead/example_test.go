@@ -92,7 +92,7 @@ func ExampleSet_Template() {
 	// p5.48xlarge: 2 pods, cpu=150m,memory=114Mi
 	//   gpu-operator/nvidia-device-plugin: Lands
 	//   kube-system/kube-proxy: Lands
-	//   logging/fluent-bit: Excluded: no new pod, existing pod stays: untolerated taint nvidia.com/gpu=true:NoSchedule
+	//   logging/fluent-bit: Excluded: no new pod; a pod already there may stay: untolerated taint nvidia.com/gpu=true:NoSchedule
 }
 
 // ExampleSet_Templates sizes a catalogue of instance types at once: each

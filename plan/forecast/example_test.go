@@ -40,7 +40,7 @@ func ExampleStalls() {
 		fmt.Println(st)
 	}
 	// Output:
-	// stalled after 0s: 1 waves, 3 syncs, 5 desired nodes (NewPodsFailing)
+	// stalled after 0s: 1 wave, 3 syncs, 5 desired nodes (NewPodsFailing)
 	// NewPodsFailing: pods of the new revision fail or crash (nodes [node-0000])
 }
 

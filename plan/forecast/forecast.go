@@ -83,9 +83,8 @@ type Wave struct {
 	// Nodes are the nodes whose replacement starts (an old pod deleted, or
 	// a surge pod created), by name.
 	Nodes []string
-	// Waiting counts the nodes whose old pod the wave's first sync leaves,
-	// by reason, most first (those beyond the burst limit wait for the
-	// syncs that follow at once).
+	// Waiting counts the nodes whose old pod stays after the wave, by
+	// reason, most first, with the first few by name.
 	Waiting []WaitCount
 }
 
@@ -130,6 +129,7 @@ func Run(s plan.Snapshot, opts Options) (Forecast, error) {
 	c := newSim(s, opts.Model)
 	start := c.now
 	var f Forecast
+	var waits map[string]rollout.WaitReason // the last wave's waiting nodes
 	for f.Syncs < maxSyncs {
 		snap := c.snapshot()
 		p := plan.New(snap, po)
@@ -142,12 +142,14 @@ func Run(s plan.Snapshot, opts Options) (Forecast, error) {
 		if w := wave(f.Syncs-1, at, p); w != nil {
 			if k := len(f.Waves) - 1; k >= 0 && f.Waves[k].At == at {
 				// The same moment: a wave cut by the burst limit, carried
-				// on by the syncs that follow at once.
+				// on by the syncs that follow at once. Its nodes no longer
+				// wait.
 				f.Waves[k].Nodes = append(f.Waves[k].Nodes, w.Nodes...)
 				slices.Sort(f.Waves[k].Nodes)
+				f.Waves[k].Waiting = unwait(f.Waves[k].Waiting, waits, w.Nodes)
 			} else {
 				// Why the other nodes wait: the same sync, explained.
-				w.Waiting = waiting(plan.New(snap, explain))
+				w.Waiting, waits = waiting(plan.New(snap, explain))
 				f.Waves = append(f.Waves, *w)
 			}
 		}
@@ -222,13 +224,16 @@ func wave(sync int, at time.Duration, p plan.Plan) *Wave {
 	return &Wave{Sync: sync, At: at, Nodes: slices.Compact(nodes)}
 }
 
-// waiting counts an explained plan's waiting nodes by reason, most first.
-func waiting(p plan.Plan) []WaitCount {
+// waiting counts an explained plan's waiting nodes by reason, most first,
+// and returns each waiting node's reason.
+func waiting(p plan.Plan) ([]WaitCount, map[string]rollout.WaitReason) {
 	counts := map[rollout.WaitReason]*WaitCount{}
+	reasons := map[string]rollout.WaitReason{}
 	for _, r := range p.Nodes {
 		if r.Wait == nil {
 			continue
 		}
+		reasons[r.Node] = r.Wait.Reason
 		wc, ok := counts[r.Wait.Reason]
 		if !ok {
 			wc = &WaitCount{Reason: r.Wait.Reason}
@@ -239,6 +244,33 @@ func waiting(p plan.Plan) []WaitCount {
 			wc.Nodes = append(wc.Nodes, r.Node) // reports come sorted by node
 		}
 	}
+	return sortCounts(counts), reasons
+}
+
+// unwait takes the nodes that no longer wait out of the counts.
+func unwait(counts []WaitCount, reasons map[string]rollout.WaitReason, nodes []string) []WaitCount {
+	byReason := map[rollout.WaitReason]*WaitCount{}
+	for i := range counts {
+		byReason[counts[i].Reason] = &counts[i]
+	}
+	for _, n := range nodes {
+		r, ok := reasons[n]
+		if !ok {
+			continue
+		}
+		delete(reasons, n)
+		if wc := byReason[r]; wc != nil {
+			wc.Count--
+			wc.Nodes = slices.DeleteFunc(wc.Nodes, func(x string) bool { return x == n })
+			if wc.Count == 0 {
+				delete(byReason, r)
+			}
+		}
+	}
+	return sortCounts(byReason)
+}
+
+func sortCounts(counts map[rollout.WaitReason]*WaitCount) []WaitCount {
 	var out []WaitCount
 	for _, wc := range counts {
 		out = append(out, *wc)

@@ -40,17 +40,20 @@ func (f Forecast) WriteSVG(w io.Writer, title string) error {
 	// Axes, with ticks.
 	fmt.Fprintf(b, `<g class="axes" stroke="#888"><line x1="%d" y1="%d" x2="%d" y2="%d"/><line x1="%d" y1="%d" x2="%d" y2="%d"/></g>`+"\n",
 		left, base, width-right, base, left, top, left, base)
+	last := -1
 	for i := 0; i <= 4; i++ {
-		v := ymax * i / 4
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#444">%d</text>`+"\n", left-6, y(v)+4, v)
+		if v := ymax * i / 4; v != last { // few nodes: no repeated ticks
+			fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#444">%d</text>`+"\n", left-6, y(v)+4, v)
+			last = v
+		}
 		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#444">%s</text>`+"\n", x(end*time.Duration(i)/4), base+18, shortDuration(end*time.Duration(i)/4))
 	}
 	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle" fill="#444">time</text>`+"\n", (left+width-right)/2, base+36)
 	fmt.Fprintf(b, `<text x="16" y="%d" transform="rotate(-90 16 %d)" text-anchor="middle" fill="#444">nodes</text>`+"\n", (top+base)/2, (top+base)/2)
 	// Waves.
 	for i, wv := range f.Waves {
-		fmt.Fprintf(b, `<g class="wave"><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#99c" stroke-dasharray="3,3"/><text x="%.1f" y="%d" fill="#66a" font-size="10" text-anchor="middle">%d</text><title>wave %d at %s: %d nodes</title></g>`+"\n",
-			x(wv.At), top, x(wv.At), base, x(wv.At), top-2, i+1, i+1, shortDuration(wv.At), len(wv.Nodes))
+		fmt.Fprintf(b, `<g class="wave"><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#99c" stroke-dasharray="3,3"/><text x="%.1f" y="%d" fill="#66a" font-size="10" text-anchor="middle">%d</text><title>wave %d at %s: %s</title></g>`+"\n",
+			x(wv.At), top, x(wv.At), base, x(wv.At), top-2, i+1, i+1, shortDuration(wv.At), plural(len(wv.Nodes), "node"))
 	}
 	// Series.
 	series := []struct {
@@ -93,7 +96,7 @@ func (f Forecast) Summary() string {
 	case !f.Complete:
 		outcome = "incomplete"
 	}
-	s := fmt.Sprintf("%s after %s: %d waves, %d syncs, %d desired nodes", outcome, shortDuration(f.Duration), len(f.Waves), f.Syncs, f.Desired)
+	s := fmt.Sprintf("%s after %s: %s, %s, %s", outcome, shortDuration(f.Duration), plural(len(f.Waves), "wave"), plural(f.Syncs, "sync"), plural(f.Desired, "desired node"))
 	if len(f.Stalls) > 0 {
 		var rs []string
 		for _, st := range f.Stalls {
@@ -115,7 +118,7 @@ func (f Forecast) Text(w io.Writer) error {
 		if len(wv.Nodes) > len(shown) {
 			more = fmt.Sprintf(" and %d more", len(wv.Nodes)-len(shown))
 		}
-		fmt.Fprintf(b, "wave %d at %s (sync %d): %d nodes: %s%s\n", i+1, shortDuration(wv.At), wv.Sync, len(wv.Nodes), strings.Join(shown, " "), more)
+		fmt.Fprintf(b, "wave %d at %s (sync %d): %s: %s%s\n", i+1, shortDuration(wv.At), wv.Sync, plural(len(wv.Nodes), "node"), strings.Join(shown, " "), more)
 		for _, wc := range wv.Waiting {
 			fmt.Fprintf(b, "  %d wait: %s (e.g. %s)\n", wc.Count, wc.Reason, strings.Join(wc.Nodes, " "))
 		}
@@ -136,4 +139,12 @@ func shortDuration(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
+}
+
+// plural is "1 thing" or "N things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -8,7 +8,7 @@
 //
 //	kubectl dsplan whatif ds/NAME [-o table|wide|json|yaml|html]
 //	kubectl dsplan explain ds/NAME [NODE] [-o text|json|yaml]
-//	kubectl dsplan forecast ds/NAME
+//	kubectl dsplan forecast ds/NAME [-o text|svg]
 //
 // whatif plans the DaemonSet's next sync from the cluster as it is now:
 // the DaemonSet, every node, the pods and ControllerRevisions of its
@@ -20,8 +20,11 @@
 // the reason, the `kubectl get ds` row with MISSCHEDULED, and a summary.
 // explain prints the report of NODE (every node without it): its labels
 // and taints, the placement rule that decides it, its pods and what the
-// sync does there or why it waits. forecast is reserved and prints "not
-// available yet".
+// sync does there or why it waits. forecast plays the DaemonSet's rollout
+// forward from the live state (package plan/forecast; pods ready 30 s
+// after they are created): the waves, the least duration, whether it
+// completes or stalls and why, with warnings about the spec first; -o svg
+// draws it.
 //
 // DaemonSets are named as kubectl names them: ds/NAME, daemonset/NAME,
 // daemonsets.apps/NAME or NAME.
@@ -32,12 +35,14 @@
 //	--context NAME        the kubeconfig context
 //	-n, --namespace NS    the DaemonSet's namespace (default: the context's)
 //	-o, --output FORMAT   whatif: table (default), wide, json, yaml, html;
-//	                      explain: text (default), json, yaml
+//	                      explain: text (default), json, yaml;
+//	                      forecast: text (default), svg
 //	--request-timeout D   the time allowed for reading the cluster (default 60s)
 //
 // Exit status: 0 nothing to do (whatif) or explained (explain), 1 an
 // error (unreachable cluster, unknown DaemonSet or node, invalid DaemonSet,
-// failing sync), 2 actions planned (whatif).
+// failing sync), 2 actions planned (whatif) or a rollout that stalls
+// (forecast).
 package main
 
 import (
@@ -61,6 +66,7 @@ import (
 
 	"github.com/dsplan/dsplan/internal/report"
 	"github.com/dsplan/dsplan/internal/snapshot"
+	forecastpkg "github.com/dsplan/dsplan/plan/forecast"
 	"github.com/dsplan/dsplan/rollout"
 )
 
@@ -70,7 +76,7 @@ node has, keeps, gets or lacks a daemon pod, for a DaemonSet of the cluster.
 Usage:
   kubectl dsplan whatif ds/NAME [-o table|wide|json|yaml|html] [flags]
   kubectl dsplan explain ds/NAME [NODE] [-o text|json|yaml] [flags]
-  kubectl dsplan forecast ds/NAME [flags]
+  kubectl dsplan forecast ds/NAME [-o text|svg] [flags]
 
 Flags:
       --kubeconfig FILE     kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
@@ -161,10 +167,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, connect c
 		fmt.Fprintf(stderr, "error: %v\nSee 'kubectl dsplan -h' for help.\n", err)
 		return exitError
 	}
-	if o.command == "forecast" {
-		fmt.Fprintln(stdout, "kubectl dsplan forecast: not available yet")
-		return exitOK
-	}
 	client, defaultNS, err := connect(o.kubeconfig, o.context)
 	if err != nil {
 		return fail(err)
@@ -180,6 +182,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, connect c
 	in, err := load(ctx, client, o.namespace, o.name)
 	if err != nil {
 		return fail(err)
+	}
+	if o.command == "forecast" {
+		return forecast(stdout, stderr, in, o)
 	}
 	sections := report.Plan(in, time.Now())
 	s := &sections[0]
@@ -283,7 +288,7 @@ func parse(args []string) (o options, help bool, err error) {
 	formats := map[string][]string{
 		"whatif":   {"table", "wide", "json", "yaml", "html"},
 		"explain":  {"text", "json", "yaml"},
-		"forecast": {""},
+		"forecast": {"text", "svg"},
 	}
 	allowed, ok := formats[o.command]
 	if !ok {
@@ -435,4 +440,31 @@ func listAll[T any](ctx context.Context, what string, list func(metav1.ListOptio
 		}
 		opts.Continue = cont
 	}
+}
+
+// forecast plays the DaemonSet's rollout forward from the live state (pods
+// ready 30 s after they are created) and prints it: exit 0 when it
+// completes, 2 when it stalls.
+func forecast(stdout, stderr io.Writer, in report.Input, o options) int {
+	sections := report.Forecast(in, time.Now(), forecastpkg.Model{ReadyAfter: 30 * time.Second})
+	s := sections[0]
+	if o.output == "svg" {
+		if len(s.Invalid) > 0 {
+			fmt.Fprintf(stderr, "error: DaemonSet %s is invalid: %v\n", report.Key(s.DaemonSet), s.Invalid.ToAggregate())
+			return exitError
+		}
+		for _, l := range s.Lints {
+			fmt.Fprintf(stderr, "warning: %s: %s\n", l.Field, l.Detail)
+		}
+		if err := s.Forecast.WriteSVG(stdout, report.Key(s.DaemonSet)); err != nil {
+			fmt.Fprintln(stderr, "error: "+err.Error())
+			return exitError
+		}
+		return report.ForecastExitCode(sections)
+	}
+	if err := report.ForecastText(stdout, sections); err != nil {
+		fmt.Fprintln(stderr, "error: "+err.Error())
+		return exitError
+	}
+	return report.ForecastExitCode(sections)
 }

@@ -81,7 +81,7 @@ func TestParse(t *testing.T) {
 		{name: "explain a node", args: []string{"explain", "fluentd", "node-3", "--namespace=kube-system"},
 			want: options{command: "explain", name: "fluentd", node: "node-3", output: "text", namespace: "kube-system"}},
 		{name: "explain every node", args: []string{"explain", "daemonsets/fluentd", "-o", "yaml"}, want: options{command: "explain", name: "fluentd", output: "yaml"}},
-		{name: "forecast", args: []string{"forecast", "ds/fluentd"}, want: options{command: "forecast", name: "fluentd"}},
+		{name: "forecast", args: []string{"forecast", "ds/fluentd"}, want: options{command: "forecast", name: "fluentd", output: "text"}},
 		{name: "no command", args: nil, help: true},
 		{name: "-h", args: []string{"whatif", "-h"}, help: true},
 		{name: "help", args: []string{"help"}, help: true},
@@ -217,9 +217,14 @@ func TestErrors(t *testing.T) {
 }
 
 func TestForecast(t *testing.T) {
-	out, _, code := plugin(t, nil, "default", "forecast", "ds/fluentd")
-	if code != exitOK || out != "kubectl dsplan forecast: not available yet\n" {
-		t.Errorf("exit %d, output %q", code, out)
+	client, _ := fakeCluster(t)
+	out, errOut, code := plugin(t, client, "kube-system", "forecast", "ds/fluentd")
+	if code == exitError || !strings.Contains(out, "DaemonSet kube-system/fluentd") || !strings.Contains(out, "syncs") {
+		t.Errorf("exit %d, output %q, stderr %q; want a forecast", code, out, errOut)
+	}
+	svg, _, code := plugin(t, client, "kube-system", "forecast", "ds/fluentd", "-o", "svg")
+	if code == exitError || !strings.HasPrefix(svg, "<svg ") {
+		t.Errorf("-o svg: exit %d, output %.80q", code, svg)
 	}
 }
 
