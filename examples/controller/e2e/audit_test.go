@@ -155,6 +155,23 @@ func countRequests(events []auditEvent, users []string, from, to time.Time) requ
 	return c
 }
 
+// countFailed counts, like countRequests, the requests whose response
+// code was 400 or more, by "verb resource code".
+func countFailed(events []auditEvent, users []string, from, to time.Time) requestCounts {
+	c := requestCounts{}
+	for i := range events {
+		e := &events[i]
+		if e.code() < 400 || (len(users) > 0 && !slices.Contains(users, e.User.Username)) {
+			continue
+		}
+		if (!from.IsZero() && e.RequestReceived.Before(from)) || (!to.IsZero() && !e.RequestReceived.Before(to)) {
+			continue
+		}
+		c[fmt.Sprintf("%s %s %d", e.Verb, e.resource(), e.code())]++
+	}
+	return c
+}
+
 func (c requestCounts) total() int {
 	n := 0
 	for _, v := range c {

@@ -79,6 +79,7 @@ type scaleRow struct {
 	converge    float64
 	cpu, apiCPU float64
 	requests    requestCounts
+	failed      requestCounts // of requests, those answered with a code >= 400
 	desired     int32
 	note        string
 }
@@ -127,6 +128,7 @@ func scaleRun(t *testing.T, ctx context.Context, cfg config, ctrl string, n int)
 			nodes: n, controller: ctrl, phase: name, converge: secs,
 			cpu: ctrlProc.cpuSeconds() - cpu0, apiCPU: apiserver.cpuSeconds() - api0,
 			requests: countRequests(events, users, from, time.Now()), desired: snap.ds.Status.DesiredNumberScheduled,
+			failed: countFailed(events, users, from, time.Now()),
 		}
 		if ctrl == "kcm" {
 			// The DaemonSet controller's reads go through
@@ -139,10 +141,10 @@ func scaleRun(t *testing.T, ctx context.Context, cfg config, ctrl string, n int)
 				}
 			}
 		}
-		t.Logf("E2E-SCALE nodes=%d controller=%s phase=%s desired=%d converge=%.2fs cpu=%.2fs apiserver-cpu=%.2fs requests=%d: %v",
-			n, ctrl, name, r.desired, r.converge, r.cpu, r.apiCPU, r.requests.total(), r.requests)
-		fmt.Printf("E2E-SCALE nodes=%d controller=%s phase=%s desired=%d converge=%.2f cpu=%.2f apiserver-cpu=%.2f requests=%d %v\n",
-			n, ctrl, name, r.desired, r.converge, r.cpu, r.apiCPU, r.requests.total(), r.requests)
+		t.Logf("E2E-SCALE nodes=%d controller=%s phase=%s desired=%d converge=%.2fs cpu=%.2fs apiserver-cpu=%.2fs requests=%d: %v; failed: %v",
+			n, ctrl, name, r.desired, r.converge, r.cpu, r.apiCPU, r.requests.total(), r.requests, r.failed)
+		fmt.Printf("E2E-SCALE nodes=%d controller=%s phase=%s desired=%d converge=%.2f cpu=%.2f apiserver-cpu=%.2f requests=%d %v; failed: %v\n",
+			n, ctrl, name, r.desired, r.converge, r.cpu, r.apiCPU, r.requests.total(), r.requests, r.failed)
 		rows = append(rows, r)
 	}
 
@@ -179,15 +181,15 @@ func scaleRun(t *testing.T, ctx context.Context, cfg config, ctrl string, n int)
 // scaleTable renders the rows as a Markdown table.
 func scaleTable(rows []scaleRow) string {
 	var b strings.Builder
-	b.WriteString("| nodes | controller | phase | desired | converge (s) | controller CPU (s) | kube-apiserver CPU (s) | requests | by verb and resource |\n")
-	b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| nodes | controller | phase | desired | converge (s) | controller CPU (s) | kube-apiserver CPU (s) | requests | by verb and resource | failed (code) |\n")
+	b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range rows {
 		note := ""
 		if r.note != "" {
 			note = " (" + r.note + ")"
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %d | %.1f%s | %.1f | %.1f | %d | %s |\n", r.nodes, r.controller, r.phase, r.desired,
-			r.converge, note, r.cpu, r.apiCPU, r.requests.total(), r.requests)
+		fmt.Fprintf(&b, "| %d | %s | %s | %d | %.1f%s | %.1f | %.1f | %d | %s | %s |\n", r.nodes, r.controller, r.phase, r.desired,
+			r.converge, note, r.cpu, r.apiCPU, r.requests.total(), r.requests, r.failed)
 	}
 	return b.String()
 }
