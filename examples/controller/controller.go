@@ -205,6 +205,15 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return 0, nil
 	}
 
+	// The expectations first, then the caches, as upstream's sync: an
+	// informer stores a pod before its handler observes the creation or
+	// deletion, so expectations met here mean the lists below hold every
+	// pod they counted. The other way round, a creation observed between
+	// the list and the check was planned again: a second pod on the node.
+	now := time.Now()
+	c.mu.Lock()
+	pending := c.expectations.Pending(key, now)
+	c.mu.Unlock()
 	nodes, err := c.nodes.List(labels.Everything())
 	if err != nil {
 		return 0, err
@@ -217,12 +226,11 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	if err != nil {
 		return 0, err
 	}
-	now := time.Now()
 	c.mu.Lock()
 	cluster := c.clusterFor(nodes)
 	s := plan.Snapshot{
 		DaemonSet: ds, Pods: pods, Revisions: revisions, Now: now,
-		PendingExpectations: c.expectations.Pending(key, now),
+		PendingExpectations: pending,
 		FailedPodBackoff:    c.backoff.Delays(ds, now),
 	}
 	c.mu.Unlock()
