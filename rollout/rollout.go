@@ -346,6 +346,18 @@ const (
 	numKinds
 )
 
+// Acts reports whether the rolling update may act on a node of kind k:
+// create or delete there, or fail on it. [Decide] reads the nodes of these
+// kinds ([Nodes.First]); of the others it only counts them.
+func (k NodeKind) Acts() bool {
+	switch k {
+	case NodeReplaceUnavailable, NodeReplaceCandidate, NodeMissing, NodeSurgeIneligible,
+		NodeSurgeUnavailable, NodeSunset, NodeSurgeCandidate, NodeSurgeReplaced:
+		return true
+	}
+	return false
+}
+
 // NodeClass is the rolling update's reading of one node ([Classify]).
 type NodeClass struct {
 	Kind NodeKind
@@ -434,6 +446,7 @@ type Nodes interface {
 	// First yields up to n nodes of kind k, each as its name and its old
 	// pod (NodeClass.Old): when n < Count(k), the first n in node-name
 	// order; otherwise all of them, in any order. n <= 0 yields nothing.
+	// Decide calls it only for kinds that act ([NodeKind.Acts]).
 	First(k NodeKind, n int) iter.Seq2[string, *corev1.Pod]
 }
 
@@ -560,11 +573,11 @@ func tallyOf(g *placement.Grouping, b Budget) *tally {
 		if c.Available {
 			t.available++
 		}
-		switch c.Kind {
-		case NodeReplaceUnavailable, NodeSurgeIneligible, NodeSurgeUnavailable, NodeSurgeReplaced:
-			t.listed[c.Kind] = append(t.listed[c.Kind], pick{n.Name(), c.Old})
-		case NodeReplaceCandidate, NodeSurgeCandidate, NodeSunset, NodeMissing:
+		switch {
+		case t.firsts[c.Kind] != nil:
 			t.firsts[c.Kind].Add(pick{n.Name(), c.Old})
+		case c.Kind.Acts():
+			t.listed[c.Kind] = append(t.listed[c.Kind], pick{n.Name(), c.Old})
 		}
 	}
 	return t
