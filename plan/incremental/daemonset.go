@@ -172,17 +172,12 @@ func (d *daemonSet) teardown() {
 	d.built = false
 	p := d.p
 	var touched []int32
-	for _, rec := range d.candidatePods() {
-		i := rec.memberIndex(d)
-		if i < 0 {
-			continue
+	d.eachCandidate(func(rec *podRec) {
+		if m, ok := rec.drop(d); ok && m.slot >= 0 {
+			p.slots[m.slot].refs--
+			touched = append(touched, m.slot)
 		}
-		if s := rec.members[i].slot; s >= 0 {
-			p.slots[s].refs--
-			touched = append(touched, s)
-		}
-		rec.members = slices.Delete(rec.members, i, i+1)
-	}
+	})
 	for _, s := range touched {
 		p.release(s)
 	}
@@ -190,23 +185,24 @@ func (d *daemonSet) teardown() {
 	d.sets = [kindCount]*slotSet{}
 }
 
-// candidatePods returns the pods the index may hold: the namespace's
-// orphans and the pods controlled by the DaemonSet's UID (when built, the
-// UID it was built for).
-func (d *daemonSet) candidatePods() []*podRec {
+// eachCandidate calls f with every pod the index may hold: the
+// namespace's orphans and the pods controlled by the DaemonSet's UID
+// (when built, the UID it was built for). f must not add or remove pods.
+func (d *daemonSet) eachCandidate(f func(*podRec)) {
 	uid := d.ds.UID
 	if d.built {
 		uid = d.uid
 	}
-	pods := slices.Collect(maps.Values(d.ns.owned[""]))
-	if uid != "" {
-		pods = slices.AppendSeq(pods, maps.Values(d.ns.owned[uid]))
+	if l := d.ns.owned[""]; l != nil {
+		for _, rec := range l.recs {
+			f(rec)
+		}
 	}
-	return pods
-}
-
-func (rec *podRec) memberIndex(d *daemonSet) int {
-	return slices.IndexFunc(rec.members, func(m member) bool { return m.d == d })
+	if l := d.ns.owned[uid]; uid != "" && l != nil {
+		for _, rec := range l.recs {
+			f(rec)
+		}
+	}
 }
 
 // build makes the index over every node and pod, judging the pods at now.
@@ -228,9 +224,7 @@ func (d *daemonSet) build(now time.Time) {
 			d.sets[k] = &slotSet{names: &p.slots}
 		}
 	}
-	for _, rec := range d.candidatePods() {
-		d.add(rec)
-	}
+	d.eachCandidate(func(rec *podRec) { d.add(rec) })
 	var bykind [kindCount][]int32
 	for i := range p.slots {
 		s := int32(i)
@@ -275,7 +269,7 @@ func (d *daemonSet) advance(now time.Time) {
 		if e.rec.pod != e.pod || d.ns.pods[e.pod.Name] != e.rec {
 			continue // the pod changed or went: judged then
 		}
-		if i := e.rec.memberIndex(d); i >= 0 && e.rec.members[i].slot >= 0 {
+		if m := e.rec.member(d); m != nil && m.slot >= 0 {
 			d.judgePod(e.rec)
 		}
 	}
@@ -405,7 +399,7 @@ func (d *daemonSet) add(rec *podRec) int32 {
 			d.queue.push(timed{at: at, rec: rec, pod: rec.pod})
 		}
 	}
-	rec.members = append(rec.members, m)
+	rec.hold(m)
 	return m.slot
 }
 
@@ -414,12 +408,11 @@ func (d *daemonSet) add(rec *podRec) int32 {
 // refresh the slot.
 func (d *daemonSet) remove(rec *podRec) int32 {
 	delete(d.claims, rec.pod.Name)
-	i := rec.memberIndex(d)
-	if i < 0 {
+	m, ok := rec.drop(d)
+	if !ok {
 		return -1
 	}
-	s := rec.members[i].slot
-	rec.members = slices.Delete(rec.members, i, i+1)
+	s := m.slot
 	if s >= 0 {
 		d.setPods(s, slices.DeleteFunc(d.pods(s), func(x placement.Pod) bool { return x.Object().Name == rec.pod.Name }))
 	}
@@ -516,8 +509,14 @@ func (x index) Warnings() []placement.Warning { return nil }
 func (x index) members(has func(member) bool) iter.Seq[*corev1.Pod] {
 	x.d.ready()
 	return func(yield func(*corev1.Pod) bool) {
-		for _, rec := range x.d.candidatePods() {
-			if i := rec.memberIndex(x.d); i >= 0 && has(rec.members[i]) && !yield(rec.pod) {
+		var pods []*corev1.Pod
+		x.d.eachCandidate(func(rec *podRec) {
+			if m := rec.member(x.d); m != nil && has(*m) {
+				pods = append(pods, rec.pod)
+			}
+		})
+		for _, pod := range pods {
+			if !yield(pod) {
 				return
 			}
 		}
@@ -555,7 +554,7 @@ func (x index) Update(ds *appsv1.DaemonSet, opts rollout.Options) (rollout.Plan,
 	if !zeroRollout(&opts) || !d.rolling || err == nil && b.MaxSurge > 0 != d.surge {
 		d.p.stats.GroupedUpdates++
 		g, gerr := placement.Group(placement.GroupInput{Evaluator: d.eval, Hash: d.hash, Now: d.now,
-			Nodes: d.p.nodeSlice(), Pods: podsOf(d.candidatePods())})
+			Nodes: d.p.nodeSlice(), Pods: d.candidatePods()})
 		if gerr != nil {
 			return rollout.Plan{}, gerr
 		}
@@ -569,11 +568,10 @@ func zeroRollout(o *rollout.Options) bool {
 	return o.Partition == nil && !o.Paused && o.Selector == nil && o.Order.IsZero() && len(o.Held) == 0 && !o.Explain
 }
 
-func podsOf(recs []*podRec) []*corev1.Pod {
-	out := make([]*corev1.Pod, len(recs))
-	for i, r := range recs {
-		out[i] = r.pod
-	}
+// candidatePods returns the pods of eachCandidate.
+func (d *daemonSet) candidatePods() []*corev1.Pod {
+	var out []*corev1.Pod
+	d.eachCandidate(func(rec *podRec) { out = append(out, rec.pod) })
 	return out
 }
 

@@ -76,34 +76,20 @@ type slot struct {
 	// refs counts the pods DaemonSets list on the slot: a slot without a
 	// node is freed when it reaches 0.
 	refs int32
+	// used is false for a free slot.
+	used bool
 }
 
 // namespace holds one namespace's pods, revisions and DaemonSets.
 type namespace struct {
 	name string
 	// pods are the namespace's pods a DaemonSet may claim: orphans and pods
-	// controlled by a DaemonSet; orphans and owned index them by their
-	// controller's UID ("" for none).
+	// controlled by a DaemonSet; owned lists them by their controller's UID
+	// ("" for orphans).
 	pods      map[string]*podRec
-	owned     map[types.UID]map[string]*podRec
+	owned     map[types.UID]*podList
 	revisions map[string]*appsv1.ControllerRevision
 	sets      []*daemonSet
-}
-
-// podRec is a stored pod with the DaemonSets that judged it.
-type podRec struct {
-	pod     *corev1.Pod
-	owner   types.UID
-	members []member
-}
-
-// member is what one DaemonSet's index holds of a pod.
-type member struct {
-	d *daemonSet
-	// slot is where the pod is listed, -1 for nowhere.
-	slot      int32
-	claimed   bool
-	targeting bool
 }
 
 // Stats counts what plans cost: how often the Planner fell back to a full
@@ -145,7 +131,7 @@ func (p *Planner) namespace(name string) *namespace {
 	}
 	ns := p.namespaces[name]
 	if ns == nil {
-		ns = &namespace{name: name, pods: map[string]*podRec{}, owned: map[types.UID]map[string]*podRec{},
+		ns = &namespace{name: name, pods: map[string]*podRec{}, owned: map[types.UID]*podList{},
 			revisions: map[string]*appsv1.ControllerRevision{}}
 		p.namespaces[name] = ns
 	}
@@ -163,10 +149,10 @@ func (p *Planner) acquire(name string) int32 {
 	var s int32
 	if n := len(p.free); n > 0 {
 		s, p.free = p.free[n-1], p.free[:n-1]
-		p.slots[s] = slot{name: name}
+		p.slots[s] = slot{name: name, used: true}
 	} else {
 		s = int32(len(p.slots))
-		p.slots = append(p.slots, slot{name: name})
+		p.slots = append(p.slots, slot{name: name, used: true})
 	}
 	p.byName[name] = s
 	return s
@@ -174,7 +160,7 @@ func (p *Planner) acquire(name string) int32 {
 
 // release frees slot s when it has neither a node nor listed pods.
 func (p *Planner) release(s int32) {
-	if sl := &p.slots[s]; sl.node == nil && sl.refs == 0 {
+	if sl := &p.slots[s]; sl.used && sl.node == nil && sl.refs == 0 {
 		delete(p.byName, sl.name)
 		*sl = slot{}
 		p.free = append(p.free, s)
@@ -256,19 +242,16 @@ func (p *Planner) SetPod(pod *corev1.Pod) {
 	if rec == nil {
 		rec = &podRec{owner: owner}
 		ns.pods[pod.Name] = rec
-		ns.ownedBy(owner)[pod.Name] = rec
+		ns.ownedBy(owner).add(rec)
 	} else if rec.owner != owner {
-		delete(ns.owned[rec.owner], pod.Name)
+		ns.disown(rec)
 		rec.owner = owner
-		ns.ownedBy(owner)[pod.Name] = rec
+		ns.ownedBy(owner).add(rec)
 	}
 	rec.pod = pod
 	// The DaemonSets that judged the pod before, and those that may claim
 	// it now, judge it again.
-	var ds []*daemonSet
-	for _, m := range rec.members {
-		ds = append(ds, m.d)
-	}
+	ds := rec.holders(nil)
 	for _, d := range p.candidates(ns, owner) {
 		if !slices.Contains(ds, d) {
 			ds = append(ds, d)
@@ -281,14 +264,23 @@ func (p *Planner) SetPod(pod *corev1.Pod) {
 	}
 }
 
-// ownedBy returns the pods controlled by uid, making the map.
-func (ns *namespace) ownedBy(uid types.UID) map[string]*podRec {
-	m := ns.owned[uid]
-	if m == nil {
-		m = map[string]*podRec{}
-		ns.owned[uid] = m
+// ownedBy returns the pods controlled by uid, making the list.
+func (ns *namespace) ownedBy(uid types.UID) *podList {
+	l := ns.owned[uid]
+	if l == nil {
+		l = &podList{}
+		ns.owned[uid] = l
 	}
-	return m
+	return l
+}
+
+// disown takes rec out of its owner's list.
+func (ns *namespace) disown(rec *podRec) {
+	l := ns.owned[rec.owner]
+	l.remove(rec)
+	if len(l.recs) == 0 {
+		delete(ns.owned, rec.owner)
+	}
 }
 
 // candidates returns the DaemonSets of ns that may claim a pod whose
@@ -312,12 +304,9 @@ func (p *Planner) DeletePod(namespace, name string) {
 		return
 	}
 	delete(ns.pods, name)
-	delete(ns.owned[rec.owner], name)
-	if len(ns.owned[rec.owner]) == 0 {
-		delete(ns.owned, rec.owner)
-	}
-	for len(rec.members) > 0 {
-		rec.members[0].d.forget(rec)
+	ns.disown(rec)
+	for rec.first.d != nil {
+		rec.first.d.forget(rec)
 	}
 }
 
@@ -441,35 +430,90 @@ func (p *Planner) Reset(now time.Time, nodes []*corev1.Node, pods []*corev1.Pod,
 	p.slots = make([]slot, 0, len(nodes))
 	p.byName = make(map[string]int32, len(nodes))
 	for _, n := range nodes {
-		if n == nil {
-			continue
+		if n != nil {
+			// One map write per node; a name listed twice is found below.
+			p.byName[n.Name] = int32(len(p.slots))
+			p.slots = append(p.slots, slot{name: n.Name, node: n, used: true})
 		}
-		s := p.acquire(n.Name)
-		if p.slots[s].node == nil {
-			p.nodes++
-		}
-		p.slots[s].node = n
 	}
+	if len(p.byName) < len(p.slots) {
+		// Names listed more than once: the later node counts, as in an
+		// informer's store.
+		p.slots, p.byName = p.slots[:0], make(map[string]int32, len(nodes))
+		for _, n := range nodes {
+			if n != nil {
+				p.slots[p.acquire(n.Name)].node = n
+			}
+		}
+	}
+	p.nodes = len(p.slots)
 	for _, rev := range revisions {
 		if rev != nil {
 			p.namespace(rev.Namespace).revisions[rev.Name] = rev
 		}
 	}
+	// The pods, in two passes: the first sizes the maps and lists, so that
+	// they do not grow, and the records come from one allocation.
+	type kept struct {
+		pod   *corev1.Pod
+		owner types.UID
+	}
+	keep := make([]kept, 0, len(pods))
+	type group struct {
+		namespace string
+		owner     types.UID
+	}
+	sizes := map[group]int{}
+	var last group
+	run := 0 // pods of one namespace and owner come in runs: counted once per run
 	for _, pod := range pods {
 		if pod == nil {
 			continue
 		}
-		owner, keep := controllerOf(pod)
-		if !keep {
+		owner, ok := controllerOf(pod)
+		if !ok {
 			continue
 		}
-		ns := p.namespace(pod.Namespace)
-		if old := ns.pods[pod.Name]; old != nil {
-			delete(ns.owned[old.owner], pod.Name)
+		keep = append(keep, kept{pod, owner})
+		if g := (group{pod.Namespace, owner}); g != last {
+			if run > 0 {
+				sizes[last] += run
+			}
+			last, run = g, 0
 		}
-		rec := &podRec{pod: pod, owner: owner}
-		ns.pods[pod.Name] = rec
-		ns.ownedBy(owner)[pod.Name] = rec
+		run++
+	}
+	if run > 0 {
+		sizes[last] += run
+	}
+	total := map[string]int{}
+	for g, n := range sizes {
+		total[g.namespace] += n
+		p.namespace(g.namespace).owned[g.owner] = &podList{recs: make([]*podRec, 0, n)}
+	}
+	for name, n := range total {
+		p.namespaces[name].pods = make(map[string]*podRec, n)
+	}
+	recs := make([]podRec, len(keep))
+	for i, k := range keep {
+		ns := p.namespaces[k.pod.Namespace]
+		rec := &recs[i]
+		rec.pod, rec.owner = k.pod, k.owner
+		ns.pods[k.pod.Name] = rec // one map write per pod; repeats are found below
+		ns.ownedBy(k.owner).add(rec)
+	}
+	for name, n := range total {
+		if ns := p.namespaces[name]; len(ns.pods) < n {
+			// A pod listed more than once: the later counts, as in an
+			// informer's store. The lists keep only the records the map
+			// holds.
+			for _, l := range ns.owned {
+				l.recs = slices.DeleteFunc(l.recs, func(r *podRec) bool { return ns.pods[r.pod.Name] != r })
+				for j, r := range l.recs {
+					r.at = int32(j)
+				}
+			}
+		}
 	}
 	for _, ds := range daemonSets {
 		p.SetDaemonSet(ds)

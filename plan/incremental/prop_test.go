@@ -39,17 +39,16 @@ type machine struct {
 	opts plan.Options
 	// plans counts the plans compared.
 	plans int
+	// verify checks the indexes themselves (not for broken variants).
+	verify bool
 }
 
-// equivalence returns the rapid property for a Planner prepared by setup
-// (a broken variant, or nothing).
-func equivalence(setup func(*incremental.Planner)) func(*rapid.T) {
+// equivalence returns the rapid property for the Planners newPlanner
+// makes; verify also checks their indexes after every step.
+func equivalence(newPlanner func() *incremental.Planner, verify bool) func(*rapid.T) {
 	return func(t *rapid.T) {
-		p := &incremental.Planner{}
-		if setup != nil {
-			setup(p)
-		}
-		m := &machine{w: newWorld(p, dstest.Epoch), p: p}
+		p := newPlanner()
+		m := &machine{w: newWorld(p, dstest.Epoch), p: p, verify: verify}
 		m.opts.BurstReplicas = rapid.SampledFrom([]int{0, 0, 0, 2}).Draw(t, "burstReplicas")
 		m.opts.Placement.TaintTolerationComparisonOperators = rapid.Bool().Draw(t, "comparisonOperators")
 		m.opts.Annotations = rapid.IntRange(0, 3).Draw(t, "annotations") == 0
@@ -103,6 +102,11 @@ func (m *machine) compare(t *rapid.T, key string, pending bool, opts plan.Option
 // check compares the plans of every DaemonSet, and of one the world does
 // not have, with options drawn around the machine's.
 func (m *machine) check(t *rapid.T) {
+	if m.verify {
+		if err := incremental.Verify(m.p); err != nil {
+			t.Fatalf("index: %v\nworld:\n%s", err, m.w.describe())
+		}
+	}
 	keys := append(slices.Sorted(maps.Keys(m.w.sets)), "default/absent")
 	for _, key := range keys {
 		opts := m.opts
@@ -390,7 +394,7 @@ func TestEquivalence(t *testing.T) {
 	var stats []incremental.Stats
 	rapid.Check(t, func(rt *rapid.T) {
 		var p *incremental.Planner
-		equivalence(func(q *incremental.Planner) { p = q })(rt)
+		equivalence(func() *incremental.Planner { p = &incremental.Planner{}; return p }, true)(rt)
 		stats = append(stats, p.Stats())
 	})
 	var sum incremental.Stats
@@ -437,7 +441,11 @@ func TestBrokenVariantsAreCaught(t *testing.T) {
 	for _, variant := range []string{"counter", "nodeRefresh", "timeQueue"} {
 		t.Run(variant, func(t *testing.T) {
 			r := &recorder{name: t.Name()}
-			rapid.Check(r, equivalence(func(p *incremental.Planner) { incremental.Break(p, variant) }))
+			rapid.Check(r, equivalence(func() *incremental.Planner {
+				p := &incremental.Planner{}
+				incremental.Break(p, variant)
+				return p
+			}, false))
 			if !r.failed {
 				t.Fatalf("the equivalence property did not catch the broken variant %s", variant)
 			}
