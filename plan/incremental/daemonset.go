@@ -163,8 +163,7 @@ func (d *daemonSet) invalidate() {
 	d.histStale = true
 }
 
-// teardown removes the index and the DaemonSet's part in the pods and
-// slots.
+// teardown removes the index and its references to the slots.
 func (d *daemonSet) teardown() {
 	if !d.built {
 		return
@@ -172,12 +171,13 @@ func (d *daemonSet) teardown() {
 	d.built = false
 	p := d.p
 	var touched []int32
-	d.eachCandidate(func(rec *podRec) {
-		if m, ok := rec.drop(d); ok && m.slot >= 0 {
-			p.slots[m.slot].refs--
-			touched = append(touched, m.slot)
+	for i := range d.first {
+		if d.first[i].Object() != nil {
+			s := int32(i)
+			p.slots[s].refs -= int32(1 + len(d.more[s]))
+			touched = append(touched, s)
 		}
-	})
+	}
 	for _, s := range touched {
 		p.release(s)
 	}
@@ -185,30 +185,19 @@ func (d *daemonSet) teardown() {
 	d.sets = [kindCount]*slotSet{}
 }
 
-// eachCandidate calls f with every pod the index may hold: the
-// namespace's orphans and the pods controlled by the DaemonSet's UID
-// (when built, the UID it was built for). f must not add or remove pods.
-func (d *daemonSet) eachCandidate(f func(*podRec)) {
-	uid := d.ds.UID
-	if d.built {
-		uid = d.uid
-	}
-	if l := d.ns.owned[""]; l != nil {
-		for _, rec := range l.recs {
-			f(rec)
-		}
-	}
-	if l := d.ns.owned[uid]; uid != "" && l != nil {
-		for _, rec := range l.recs {
-			f(rec)
-		}
-	}
-}
-
-// build makes the index over every node and pod, judging the pods at now.
+// build makes the index over every node and pod, judging the pods at now:
+// placement.Group groups them (the pass plan.New makes), and each entry of
+// the Grouping becomes a slot's pods and contribution.
 func (d *daemonSet) build(now time.Time) {
 	d.teardown()
 	p := d.p
+	nodes, slots := p.nodeSlice()
+	gr := &p.grouper
+	defer gr.Reset()
+	g, err := gr.Group(placement.GroupInput{Evaluator: d.eval, Hash: d.hist.Hash, Now: now, Nodes: nodes, Pods: d.candidatePods()})
+	if err != nil {
+		return // a DaemonSet without identity: planned in full (see Plan)
+	}
 	p.stats.Builds++
 	d.built, d.uid, d.hash, d.now = true, d.ds.UID, d.hist.Hash, now
 	d.judge = placement.NewPodJudge(d.eval, d.hash, now)
@@ -219,16 +208,34 @@ func (d *daemonSet) build(now time.Time) {
 	d.counts, d.kinds, d.available = status.Counts{}, [kindCount]int{}, 0
 	d.managed = map[int32]struct{}{}
 	d.claims = map[string]placement.Claim{}
+	for _, c := range g.Claims() {
+		d.claims[c.Name] = c
+	}
 	for k := range kindCount {
 		if rollout.NodeKind(k).Acts() {
 			d.sets[k] = &slotSet{names: &p.slots}
 		}
 	}
-	d.eachCandidate(func(rec *podRec) { d.add(rec) })
 	var bykind [kindCount][]int32
-	for i := range p.slots {
-		s := int32(i)
-		c := d.contribOf(s)
+	for i, n := range g.All() {
+		var s int32
+		if i < g.Existing() {
+			s = slots[i]
+		} else {
+			s = p.acquire(n.Name()) // a vanished node
+			d.grow()
+		}
+		if n.Len() > 0 {
+			p.slots[s].refs += int32(n.Len())
+			list := p.scratch[:0]
+			for _, pod := range n.Pods() {
+				list = append(list, pod)
+				d.enqueue(pod)
+			}
+			p.scratch = list
+			d.setPods(s, list)
+		}
+		c := d.contribOfEntry(n)
 		if c == (contrib{}) {
 			continue
 		}
@@ -252,6 +259,17 @@ func (d *daemonSet) build(now time.Time) {
 	}
 }
 
+// enqueue queues a listed pod that becomes available after the index's
+// time (ready, and not available yet for minReadySeconds).
+func (d *daemonSet) enqueue(pod placement.Pod) {
+	if !pod.Ready() || pod.Available() {
+		return
+	}
+	if at, ok := d.judge.AvailableAt(pod.Object()); ok && at.After(d.now) {
+		d.queue.push(timed{at: at, pod: pod.Object()})
+	}
+}
+
 // advance judges again the pods whose availability changed between the
 // index's time and now; a time before it rebuilds the index.
 func (d *daemonSet) advance(now time.Time) {
@@ -266,12 +284,9 @@ func (d *daemonSet) advance(now time.Time) {
 	d.judge = placement.NewPodJudge(d.eval, d.hash, now)
 	for d.queue.due(now) && d.p.broken != brokenTimeQueue {
 		e := d.queue.pop()
-		if e.rec.pod != e.pod || d.ns.pods[e.pod.Name] != e.rec {
-			continue // the pod changed or went: judged then
-		}
-		if m := e.rec.member(d); m != nil && m.slot >= 0 {
-			d.judgePod(e.rec)
-		}
+		if rec := d.ns.pods[e.pod.Name]; rec != nil && rec.pod == e.pod {
+			d.judgePod(e.pod, e.pod)
+		} // else the pod changed or went, and was judged then
 	}
 }
 
@@ -325,8 +340,10 @@ func (d *daemonSet) view(s int32) placement.NodePods {
 }
 
 // contribOf computes what slot s adds to the index.
-func (d *daemonSet) contribOf(s int32) contrib {
-	n := d.view(s)
+func (d *daemonSet) contribOf(s int32) contrib { return d.contribOfEntry(d.view(s)) }
+
+// contribOfEntry computes what a node adds to the index.
+func (d *daemonSet) contribOfEntry(n placement.NodePods) contrib {
 	c := contrib{counts: pack(status.NodeCounts(n)), managed: plan.Manages(n, d.hash, d.surge)}
 	if d.rolling {
 		cl := rollout.Classify(n, d.surge)
@@ -375,66 +392,41 @@ func (d *daemonSet) refresh(s int32) {
 	}
 }
 
-// add judges a pod the index does not hold yet and holds what it must:
-// its claim, and its listing on its node with the node's pods kept in
-// order. It returns the slot the pod is listed on, -1 for none. It does
-// not refresh the slot.
-func (d *daemonSet) add(rec *podRec) int32 {
-	v := d.judge.Judge(rec.pod)
-	if v.Claim.Type != "" {
-		d.claims[rec.pod.Name] = v.Claim
-	}
-	if !v.Claimed && v.Claim.Type == "" {
-		return -1
-	}
-	m := member{d: d, slot: -1, claimed: v.Claimed, targeting: v.Targeting}
-	if v.Listed {
-		p := d.p
-		m.slot = p.acquire(v.Node)
-		p.slots[m.slot].refs++
-		list := append(d.pods(m.slot), v.Pod)
-		slices.SortFunc(list, func(a, b placement.Pod) int { return placement.ComparePods(a.Object(), b.Object()) })
-		d.setPods(m.slot, list)
-		if at, ok := d.judge.AvailableAt(rec.pod); ok && at.After(d.now) {
-			d.queue.push(timed{at: at, rec: rec, pod: rec.pod})
+// judgePod updates the index for a pod that changed from old to pod (nil
+// for none: added or deleted): what the index held of old goes, what it
+// holds of pod comes. Whether a pod is claimed, where it is listed and its
+// claim do not depend on the time, so judging old again finds what the
+// index holds of it.
+func (d *daemonSet) judgePod(old, pod *corev1.Pod) {
+	from, to := int32(-1), int32(-1)
+	p := d.p
+	if old != nil {
+		delete(d.claims, old.Name)
+		if v := d.judge.Judge(old); v.Listed {
+			from = p.byName[v.Node]
+			d.setPods(from, slices.DeleteFunc(d.pods(from), func(x placement.Pod) bool { return x.Object().Name == old.Name }))
 		}
 	}
-	rec.hold(m)
-	return m.slot
-}
-
-// remove drops what the index holds of a pod, returning the slot it was
-// listed on (-1 for none), whose reference it still holds. It does not
-// refresh the slot.
-func (d *daemonSet) remove(rec *podRec) int32 {
-	delete(d.claims, rec.pod.Name)
-	m, ok := rec.drop(d)
-	if !ok {
-		return -1
+	if pod != nil {
+		v := d.judge.Judge(pod)
+		if v.Claim.Type != "" {
+			d.claims[pod.Name] = v.Claim
+		}
+		if v.Listed {
+			to = p.acquire(v.Node)
+			p.slots[to].refs++
+			list := append(d.pods(to), v.Pod)
+			slices.SortFunc(list, func(a, b placement.Pod) int { return placement.ComparePods(a.Object(), b.Object()) })
+			d.setPods(to, list)
+			d.enqueue(v.Pod)
+		}
 	}
-	s := m.slot
-	if s >= 0 {
-		d.setPods(s, slices.DeleteFunc(d.pods(s), func(x placement.Pod) bool { return x.Object().Name == rec.pod.Name }))
+	if from >= 0 && pod == nil && p.broken == brokenCounter {
+		before := d.contrib[from]
+		d.refresh(from)
+		d.counts.Add(unpack(before.counts &^ d.contrib[from].counts)) // the counts lowered are raised again
 	}
-	return s
-}
-
-// judgePod judges a pod again after it changed, or the time did.
-func (d *daemonSet) judgePod(rec *podRec) {
-	old := d.remove(rec)
-	s := d.add(rec)
-	d.settle(old, s)
-}
-
-// forget drops a pod that was deleted.
-func (d *daemonSet) forget(rec *podRec) {
-	s := d.remove(rec)
-	if s >= 0 && d.p.broken == brokenCounter {
-		old := d.contrib[s]
-		d.refresh(s)
-		d.counts.Add(unpack(old.counts &^ d.contrib[s].counts)) // the counts lowered are raised again
-	}
-	d.settle(s, -1)
+	d.settle(from, to)
 }
 
 // settle refreshes the slots a pod left (old) and joined (s), and lets go
@@ -454,7 +446,8 @@ func (d *daemonSet) settle(old, s int32) {
 
 // snapshot is what the index was built from, as a plan.Snapshot at now.
 func (d *daemonSet) snapshot(now time.Time) plan.Snapshot {
-	s := plan.Snapshot{DaemonSet: d.ds, Nodes: slices.Clone(d.p.nodeSlice()), Now: now}
+	nodes, _ := d.p.nodeSlice()
+	s := plan.Snapshot{DaemonSet: d.ds, Nodes: slices.Clone(nodes), Now: now}
 	for _, rec := range d.ns.pods {
 		s.Pods = append(s.Pods, rec.pod)
 	}
@@ -505,18 +498,13 @@ func (x index) Claims() []placement.Claim {
 
 func (x index) Warnings() []placement.Warning { return nil }
 
-// members yields the held pods whose membership has the property.
-func (x index) members(has func(member) bool) iter.Seq[*corev1.Pod] {
-	x.d.ready()
+// judged yields the candidate pods whose verdict has the property.
+func (x index) judged(has func(placement.PodVerdict) bool) iter.Seq[*corev1.Pod] {
+	d := x.d
+	d.ready()
 	return func(yield func(*corev1.Pod) bool) {
-		var pods []*corev1.Pod
-		x.d.eachCandidate(func(rec *podRec) {
-			if m := rec.member(x.d); m != nil && has(*m) {
-				pods = append(pods, rec.pod)
-			}
-		})
-		for _, pod := range pods {
-			if !yield(pod) {
+		for _, pod := range d.candidatePods() {
+			if has(d.judge.Judge(pod)) && !yield(pod) {
 				return
 			}
 		}
@@ -524,11 +512,11 @@ func (x index) members(has func(member) bool) iter.Seq[*corev1.Pod] {
 }
 
 func (x index) ClaimedPods() iter.Seq[*corev1.Pod] {
-	return x.members(func(m member) bool { return m.claimed })
+	return x.judged(func(v placement.PodVerdict) bool { return v.Claimed })
 }
 
 func (x index) TargetingPods() iter.Seq[*corev1.Pod] {
-	return x.members(func(m member) bool { return m.targeting })
+	return x.judged(func(v placement.PodVerdict) bool { return v.Targeting })
 }
 
 func (x index) Managed() iter.Seq[placement.NodePods] {
@@ -553,8 +541,8 @@ func (x index) Update(ds *appsv1.DaemonSet, opts rollout.Options) (rollout.Plan,
 	b, err := rollout.Budgets(ds, desired)
 	if !zeroRollout(&opts) || !d.rolling || err == nil && b.MaxSurge > 0 != d.surge {
 		d.p.stats.GroupedUpdates++
-		g, gerr := placement.Group(placement.GroupInput{Evaluator: d.eval, Hash: d.hash, Now: d.now,
-			Nodes: d.p.nodeSlice(), Pods: d.candidatePods()})
+		nodes, _ := d.p.nodeSlice()
+		g, gerr := placement.Group(placement.GroupInput{Evaluator: d.eval, Hash: d.hash, Now: d.now, Nodes: nodes, Pods: d.candidatePods()})
 		if gerr != nil {
 			return rollout.Plan{}, gerr
 		}
@@ -568,10 +556,26 @@ func zeroRollout(o *rollout.Options) bool {
 	return o.Partition == nil && !o.Paused && o.Selector == nil && o.Order.IsZero() && len(o.Held) == 0 && !o.Explain
 }
 
-// candidatePods returns the pods of eachCandidate.
+// candidatePods returns the pods the index may hold: the namespace's
+// orphans and the pods controlled by the DaemonSet's UID (when built, the
+// UID it was built for).
 func (d *daemonSet) candidatePods() []*corev1.Pod {
-	var out []*corev1.Pod
-	d.eachCandidate(func(rec *podRec) { out = append(out, rec.pod) })
+	uid := d.ds.UID
+	if d.built {
+		uid = d.uid
+	}
+	orphans, owned := d.ns.owned[""], d.ns.owned[uid]
+	if uid == "" {
+		owned = nil
+	}
+	out := make([]*corev1.Pod, 0, orphans.len()+owned.len())
+	for _, l := range []*podList{orphans, owned} {
+		if l != nil {
+			for _, rec := range l.recs {
+				out = append(out, rec.pod)
+			}
+		}
+	}
 	return out
 }
 

@@ -42,10 +42,15 @@ type Planner struct {
 	// now is the latest time given to Plan or Reset: new indexes judge
 	// their pods at it.
 	now time.Time
-	// nodeList caches the existing nodes for full plans; nil when stale.
-	nodeList []*corev1.Node
+	// nodeList caches the existing nodes, and nodeSlots their slots, for
+	// builds and full plans; nil when stale.
+	nodeList  []*corev1.Node
+	nodeSlots []int32
 
 	builder placement.NodeBuilder
+	// grouper is the working memory of builds (placement.Group), kept for
+	// reuse; it holds no objects between builds.
+	grouper placement.Grouper
 	scratch []placement.Pod
 	stats   Stats
 	// broken, set only by tests, selects a deliberately wrong variant the
@@ -179,7 +184,7 @@ func (p *Planner) SetNode(node *corev1.Node) {
 		p.nodes++
 	}
 	p.slots[s].node = node
-	p.nodeList = nil
+	p.nodeList, p.nodeSlots = nil, nil
 	if existed && p.broken == brokenNodeRefresh {
 		return
 	}
@@ -200,7 +205,7 @@ func (p *Planner) DeleteNode(name string) {
 	}
 	p.slots[s].node = nil
 	p.nodes--
-	p.nodeList = nil
+	p.nodeList, p.nodeSlots = nil, nil
 	for _, d := range p.sets {
 		if d.built {
 			d.refresh(s)
@@ -239,27 +244,31 @@ func (p *Planner) SetPod(pod *corev1.Pod) {
 		}
 		return
 	}
+	var old *corev1.Pod
+	ds := p.candidates(ns, owner)
 	if rec == nil {
 		rec = &podRec{owner: owner}
 		ns.pods[pod.Name] = rec
 		ns.ownedBy(owner).add(rec)
-	} else if rec.owner != owner {
-		ns.disown(rec)
-		rec.owner = owner
-		ns.ownedBy(owner).add(rec)
-	}
-	rec.pod = pod
-	// The DaemonSets that judged the pod before, and those that may claim
-	// it now, judge it again.
-	ds := rec.holders(nil)
-	for _, d := range p.candidates(ns, owner) {
-		if !slices.Contains(ds, d) {
-			ds = append(ds, d)
+	} else {
+		old = rec.pod
+		if rec.owner != owner {
+			// The DaemonSets that could hold the pod before, and those
+			// that may claim it now, judge it again.
+			for _, d := range p.candidates(ns, rec.owner) {
+				if !slices.Contains(ds, d) {
+					ds = append(ds[:len(ds):len(ds)], d)
+				}
+			}
+			ns.disown(rec)
+			rec.owner = owner
+			ns.ownedBy(owner).add(rec)
 		}
 	}
+	rec.pod = pod
 	for _, d := range ds {
-		if d.built {
-			d.judgePod(rec)
+		if d.built && d.ns == ns {
+			d.judgePod(old, pod)
 		}
 	}
 }
@@ -305,8 +314,10 @@ func (p *Planner) DeletePod(namespace, name string) {
 	}
 	delete(ns.pods, name)
 	ns.disown(rec)
-	for rec.first.d != nil {
-		rec.first.d.forget(rec)
+	for _, d := range p.candidates(ns, rec.owner) {
+		if d.built && d.ns == ns {
+			d.judgePod(rec.pod, nil)
+		}
 	}
 }
 
@@ -425,8 +436,7 @@ func (ns *namespace) revisionsChanged() {
 // makes the Planner right again. The lists are not modified; the objects
 // are kept.
 func (p *Planner) Reset(now time.Time, nodes []*corev1.Node, pods []*corev1.Pod, daemonSets []*appsv1.DaemonSet, revisions []*appsv1.ControllerRevision) {
-	stats := p.stats
-	*p = Planner{stats: stats, now: now.Round(0)}
+	*p = Planner{stats: p.stats, broken: p.broken, now: now.Round(0)}
 	p.slots = make([]slot, 0, len(nodes))
 	p.byName = make(map[string]int32, len(nodes))
 	for _, n := range nodes {
@@ -561,17 +571,18 @@ func (p *Planner) Plan(key string, now time.Time, pending bool, backoff map[stri
 	return plan.FromIndex(s, index{d}, opts)
 }
 
-// nodeSlice returns the existing nodes, in slot order.
-func (p *Planner) nodeSlice() []*corev1.Node {
+// nodeSlice returns the existing nodes and their slots, in slot order.
+func (p *Planner) nodeSlice() ([]*corev1.Node, []int32) {
 	if p.nodeList == nil {
-		p.nodeList = make([]*corev1.Node, 0, p.nodes)
+		p.nodeList, p.nodeSlots = make([]*corev1.Node, 0, p.nodes), make([]int32, 0, p.nodes)
 		for i := range p.slots {
 			if n := p.slots[i].node; n != nil {
 				p.nodeList = append(p.nodeList, n)
+				p.nodeSlots = append(p.nodeSlots, int32(i))
 			}
 		}
 	}
-	return p.nodeList
+	return p.nodeList, p.nodeSlots
 }
 
 // Snapshot returns what the Planner holds for the DaemonSet key as a

@@ -10,8 +10,7 @@ import (
 // AvailableAt) later than the time it was judged at.
 type timed struct {
 	at  time.Time
-	rec *podRec
-	pod *corev1.Pod // rec.pod when queued: a later version makes the entry stale
+	pod *corev1.Pod // a later version of the pod makes the entry stale
 }
 
 // timeQueue is a binary min-heap of timed pods by time. Entries are not
