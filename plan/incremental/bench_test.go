@@ -379,19 +379,24 @@ func BenchmarkRollout(b *testing.B) {
 
 // BenchmarkReset builds a Planner from the full lists, every DaemonSet's
 // index included (planner=incremental), against planning every
-// DaemonSet once with plan.New (planner=New): the build costs a few full
-// plans, once.
+// DaemonSet once with plan.New (planner=New): the build costs about two
+// full plans, once. planner=incremental also reports what the Planner
+// holds (its live heap after a collection, runtime.MemStats) per node and
+// per pod.
 func BenchmarkReset(b *testing.B) {
 	for _, size := range benchSizes {
 		c := clusterFor(b, size.nodes, size.daemonSets)
 		name := fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes)
 		b.Run(name+"/planner=incremental", func(b *testing.B) {
+			perNode, perPod := memoryPerObject(c)
 			runtime.GC()
 			b.ReportAllocs()
 			for b.Loop() {
 				var p incremental.Planner
 				p.Reset(c.now, c.nodes, c.all, c.sets, c.revs)
 			}
+			b.ReportMetric(perNode, "B/node")
+			b.ReportMetric(perPod, "B/pod")
 		})
 		b.Run(name+"/planner=New", func(b *testing.B) {
 			runtime.GC()
@@ -403,23 +408,6 @@ func BenchmarkReset(b *testing.B) {
 					}
 				}
 			}
-		})
-	}
-}
-
-// BenchmarkMemory reports what a Planner holds (its live heap, measured
-// with runtime.MemStats after a collection) per node and per pod; its
-// time is one Reset.
-func BenchmarkMemory(b *testing.B) {
-	for _, size := range benchSizes {
-		c := clusterFor(b, size.nodes, size.daemonSets)
-		b.Run(fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes), func(b *testing.B) {
-			var perNode, perPod float64
-			for b.Loop() {
-				perNode, perPod = memoryPerObject(c)
-			}
-			b.ReportMetric(perNode, "B/node")
-			b.ReportMetric(perPod, "B/pod")
 		})
 	}
 }
