@@ -378,25 +378,35 @@ func BenchmarkRollout(b *testing.B) {
 }
 
 // BenchmarkReset builds a Planner from the full lists, every DaemonSet's
-// index included (planner=incremental), against planning every
-// DaemonSet once with plan.New (planner=New): the build costs about two
-// full plans, once. planner=incremental also reports what the Planner
-// holds (its live heap after a collection, runtime.MemStats) per node and
-// per pod.
+// index included (planner=incremental: a new Planner at start=fresh, the
+// same Planner again at start=resync, reusing the working memory of its
+// builds), against planning every DaemonSet once with plan.New
+// (planner=New). start=fresh also reports what the Planner holds (its
+// live heap after a collection, runtime.MemStats) per node and per pod.
 func BenchmarkReset(b *testing.B) {
 	for _, size := range benchSizes {
 		c := clusterFor(b, size.nodes, size.daemonSets)
 		name := fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes)
-		b.Run(name+"/planner=incremental", func(b *testing.B) {
-			perNode, perPod := memoryPerObject(c)
+		b.Run(name+"/planner=incremental/start=fresh", func(b *testing.B) {
 			runtime.GC()
 			b.ReportAllocs()
 			for b.Loop() {
 				var p incremental.Planner
 				p.Reset(c.now, c.nodes, c.all, c.sets, c.revs)
 			}
+			b.StopTimer()
+			perNode, perPod := memoryPerObject(c)
 			b.ReportMetric(perNode, "B/node")
 			b.ReportMetric(perPod, "B/pod")
+		})
+		b.Run(name+"/planner=incremental/start=resync", func(b *testing.B) {
+			var p incremental.Planner
+			p.Reset(c.now, c.nodes, c.all, c.sets, c.revs)
+			runtime.GC()
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Reset(c.now, c.nodes, c.all, c.sets, c.revs)
+			}
 		})
 		b.Run(name+"/planner=New", func(b *testing.B) {
 			runtime.GC()
@@ -416,11 +426,12 @@ func BenchmarkReset(b *testing.B) {
 // per node), then of everything (the rest, per pod, index entries
 // included).
 func memoryPerObject(c *benchCluster) (perNode, perPod float64) {
-	heap := func() uint64 {
+	heap := func() int64 {
 		runtime.GC()
+		runtime.GC() // and what sync.Pools kept
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
+		return int64(m.HeapAlloc)
 	}
 	before := heap()
 	var nodesOnly incremental.Planner

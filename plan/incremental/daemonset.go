@@ -4,6 +4,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,6 +17,14 @@ import (
 	"github.com/dsplan/dsplan/rollout"
 	"github.com/dsplan/dsplan/status"
 )
+
+// grouperPool recycles the working memory of builds (placement.Group)
+// between builds, of any Planner: at 100,000 nodes it is about 13 MB,
+// which a Planner would otherwise hold or allocate afresh for every
+// build. A Grouper holds nothing between builds that a result could depend
+// on (it is reset before it is put back). It is the package's only
+// package-level variable besides constants.
+var grouperPool = sync.Pool{New: func() any { return new(placement.Grouper) }}
 
 // kindCount is the number of rollout.NodeKind values.
 const kindCount = int(rollout.NodeSurgeReplaced) + 1
@@ -192,8 +201,11 @@ func (d *daemonSet) build(now time.Time) {
 	d.teardown()
 	p := d.p
 	nodes, slots := p.nodeSlice()
-	gr := &p.grouper
-	defer gr.Reset()
+	gr := grouperPool.Get().(*placement.Grouper)
+	defer func() {
+		gr.Reset()
+		grouperPool.Put(gr)
+	}()
 	g, err := gr.Group(placement.GroupInput{Evaluator: d.eval, Hash: d.hist.Hash, Now: now, Nodes: nodes, Pods: d.candidatePods()})
 	if err != nil {
 		return // a DaemonSet without identity: planned in full (see Plan)

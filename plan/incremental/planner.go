@@ -48,9 +48,6 @@ type Planner struct {
 	nodeSlots []int32
 
 	builder placement.NodeBuilder
-	// grouper is the working memory of builds (placement.Group), kept for
-	// reuse; it holds no objects between builds.
-	grouper placement.Grouper
 	scratch []placement.Pod
 	stats   Stats
 	// broken, set only by tests, selects a deliberately wrong variant the
@@ -464,18 +461,20 @@ func (p *Planner) Reset(now time.Time, nodes []*corev1.Node, pods []*corev1.Pod,
 	}
 	// The pods, in two passes: the first sizes the maps and lists, so that
 	// they do not grow, and the records come from one allocation.
-	type kept struct {
-		pod   *corev1.Pod
-		owner types.UID
-	}
-	keep := make([]kept, 0, len(pods))
-	type group struct {
+	// One pass reads each pod (their memory, not the lists, is what costs)
+	// and notes what the second needs: the runs of pods of one namespace
+	// and owner, each pod's name.
+	type run struct {
 		namespace string
 		owner     types.UID
+		n         int
 	}
-	sizes := map[group]int{}
-	var last group
-	run := 0 // pods of one namespace and owner come in runs: counted once per run
+	type kept struct {
+		pod  *corev1.Pod
+		name string
+	}
+	keep := make([]kept, 0, len(pods))
+	var runs []run
 	for _, pod := range pods {
 		if pod == nil {
 			continue
@@ -484,33 +483,41 @@ func (p *Planner) Reset(now time.Time, nodes []*corev1.Node, pods []*corev1.Pod,
 		if !ok {
 			continue
 		}
-		keep = append(keep, kept{pod, owner})
-		if g := (group{pod.Namespace, owner}); g != last {
-			if run > 0 {
-				sizes[last] += run
-			}
-			last, run = g, 0
+		keep = append(keep, kept{pod, pod.Name})
+		if n := len(runs); n > 0 && runs[n-1].namespace == pod.Namespace && runs[n-1].owner == owner {
+			runs[n-1].n++
+		} else {
+			runs = append(runs, run{pod.Namespace, owner, 1})
 		}
-		run++
 	}
-	if run > 0 {
-		sizes[last] += run
+	type group struct {
+		namespace string
+		owner     types.UID
 	}
+	sizes := map[group]int{}
 	total := map[string]int{}
+	for _, r := range runs {
+		sizes[group{r.namespace, r.owner}] += r.n
+		total[r.namespace] += r.n
+	}
 	for g, n := range sizes {
-		total[g.namespace] += n
 		p.namespace(g.namespace).owned[g.owner] = &podList{recs: make([]*podRec, 0, n)}
 	}
 	for name, n := range total {
 		p.namespaces[name].pods = make(map[string]*podRec, n)
 	}
 	recs := make([]podRec, len(keep))
-	for i, k := range keep {
-		ns := p.namespaces[k.pod.Namespace]
-		rec := &recs[i]
-		rec.pod, rec.owner = k.pod, k.owner
-		ns.pods[k.pod.Name] = rec // one map write per pod; repeats are found below
-		ns.ownedBy(k.owner).add(rec)
+	i := 0
+	for _, r := range runs {
+		ns := p.namespaces[r.namespace]
+		list := ns.owned[r.owner]
+		for _, k := range keep[i : i+r.n] {
+			rec := &recs[i]
+			rec.pod, rec.owner = k.pod, r.owner
+			ns.pods[k.name] = rec // one map write per pod; repeats are found below
+			list.add(rec)
+			i++
+		}
 	}
 	for name, n := range total {
 		if ns := p.namespaces[name]; len(ns.pods) < n {
