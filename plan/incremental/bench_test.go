@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/plan/control"
 	"github.com/dsplan/dsplan/plan/incremental"
 	"github.com/dsplan/dsplan/revision"
 )
@@ -142,7 +143,7 @@ func BenchmarkPodEvent(b *testing.B) {
 		c := clusterFor(b, size.nodes, size.daemonSets)
 		pod := c.pods[0][len(c.pods[0])/2]
 		versions := []*corev1.Pod{withReady(pod, corev1.ConditionFalse, c.now), withReady(pod, corev1.ConditionTrue, c.now)}
-		key := incremental.Key(c.sets[0])
+		key := control.Key(c.sets[0])
 		name := fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes)
 		b.Run(name+"/planner=incremental", func(b *testing.B) {
 			p := c.planner()
@@ -207,7 +208,7 @@ func BenchmarkNodeEvent(b *testing.B) {
 			for b.Loop() {
 				p.SetNode(versions[i%2])
 				for _, d := range affected {
-					if pl := p.Plan(incremental.Key(c.sets[d]), c.now, false, nil, plan.Options{}); pl.Err != nil {
+					if pl := p.Plan(control.Key(c.sets[d]), c.now, false, nil, plan.Options{}); pl.Err != nil {
 						b.Fatal(pl.Err)
 					}
 				}
@@ -250,7 +251,7 @@ func BenchmarkTemplateChange(b *testing.B) {
 		next.Spec.Template.Spec.Containers[0].Image += "-next"
 		next.Generation++
 		versions := []*appsv1.DaemonSet{next, c.sets[0]}
-		key := incremental.Key(c.sets[0])
+		key := control.Key(c.sets[0])
 		name := fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes)
 		b.Run(name+"/planner=incremental", func(b *testing.B) {
 			p := c.planner()
@@ -296,7 +297,7 @@ func BenchmarkRollout(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		key := incremental.Key(next)
+		key := control.Key(next)
 		name := fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes)
 		// step carries out one step on a planner, returning the new pod.
 		type planFunc func(now time.Time, removed, added *corev1.Pod) plan.Plan

@@ -27,7 +27,8 @@
 //   - DaemonSets: [Planner.SetDaemonSet], [Planner.DeleteDaemonSet];
 //   - ControllerRevisions: [Planner.SetRevision], [Planner.DeleteRevision];
 //   - the sync: [Planner.Plan](key, now, pendingExpectations,
-//     failedPodBackoff, opts), key being "namespace/name" ([Key]).
+//     failedPodBackoff, opts), key being "namespace/name" (control.Key,
+//     a controller's work queue key).
 //
 // The Planner's content is, for every object, the last version set and not
 // deleted since; a plan is plan.New's on that content ([Planner.Snapshot])

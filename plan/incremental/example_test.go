@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/plan/control"
 	"github.com/dsplan/dsplan/plan/incremental"
 )
 
@@ -35,7 +36,7 @@ func ExamplePlanner() {
 		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelOSStable: os}}}
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	key := incremental.Key(ds)
+	key := control.Key(ds)
 
 	var p incremental.Planner
 	p.SetDaemonSet(ds)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsplan/dsplan/internal/fixture"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/plan/control"
 	"github.com/dsplan/dsplan/plan/incremental"
 )
 
@@ -37,7 +38,7 @@ func TestFixturesReplayed(t *testing.T) {
 	for _, c := range cases {
 		s := plan.Snapshot{DaemonSet: c.DaemonSet, Nodes: c.Nodes, Pods: c.Pods, Revisions: c.Revisions, Now: c.Now}
 		want := plan.New(s, plan.Options{})
-		key := incremental.Key(c.DaemonSet)
+		key := control.Key(c.DaemonSet)
 
 		var p incremental.Planner
 		events := []func(){func() { p.SetDaemonSet(c.DaemonSet) }}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/plan/control"
 )
 
 // Planner holds the nodes, pods, DaemonSets and ControllerRevisions of a
@@ -104,9 +105,9 @@ type Stats struct {
 	// (Options.Explain; a DaemonSet without identity).
 	FullPlans int
 	// Builds counts the indexes built over every node and pod of a
-	// DaemonSet: the first plan of a DaemonSet, and after its spec, its
-	// current revision hash, Options.Placement or the time (backwards)
-	// changed.
+	// DaemonSet: by Reset, at the first plan of a DaemonSet, and after its
+	// spec, its current revision hash, Options.Placement or the time
+	// (backwards) changed.
 	Builds int
 	// GroupedUpdates counts the rolling updates decided over a full
 	// placement.Grouping: with rollout controls (Options.Rollout,
@@ -117,15 +118,6 @@ type Stats struct {
 
 // Stats returns the counts since the Planner was made.
 func (p *Planner) Stats() Stats { return p.stats }
-
-// Key returns the key Plan takes for ds: "namespace/name", as control.Key
-// and a controller's work queue.
-func Key(ds *appsv1.DaemonSet) string {
-	if ds == nil {
-		return ""
-	}
-	return ds.Namespace + "/" + ds.Name
-}
 
 func (p *Planner) namespace(name string) *namespace {
 	if p.namespaces == nil {
@@ -327,7 +319,7 @@ func (p *Planner) SetDaemonSet(ds *appsv1.DaemonSet) {
 	if ds == nil {
 		return
 	}
-	key := Key(ds)
+	key := control.Key(ds)
 	if p.sets == nil {
 		p.sets = map[string]*daemonSet{}
 	}
@@ -543,20 +535,21 @@ func (p *Planner) Reset(now time.Time, nodes []*corev1.Node, pods []*corev1.Pod,
 	}
 }
 
-// Plan plans one sync of the DaemonSet key ("namespace/name", see Key) at
-// now, with the controller's pending expectations and failed-pod backoff
-// (plan.Snapshot's PendingExpectations and FailedPodBackoff, whose delays
-// should be positive): the plan.Plan that plan.New returns for the
-// Planner's content (see Snapshot) and these inputs, field for field. A
-// key the Planner does not hold gives a plan whose Err is
-// placement.ErrNoDaemonSet.
+// Plan plans one sync of the DaemonSet key ("namespace/name",
+// control.Key) at now, with the controller's pending expectations and
+// failed-pod backoff (plan.Snapshot's PendingExpectations and
+// FailedPodBackoff, whose delays should be positive): the plan.Plan that
+// plan.New returns for the Planner's content (see Snapshot) and these
+// inputs, field for field. A key the Planner does not hold gives a plan
+// whose Err is placement.ErrNoDaemonSet.
 //
 // Plan reads the DaemonSet's index (see the package documentation for
 // its cost), except with opts.Explain, or for a DaemonSet without a
 // namespace, name or UID: plan.New then plans the whole snapshot. It
 // moves the index's time to now: pods whose minReadySeconds pass are
 // judged available; a time earlier than the last plan's rebuilds the
-// index.
+// index. The plan shares no memory with the Planner but the objects it
+// was given (Plan.Creates' pods and the revisions are new).
 func (p *Planner) Plan(key string, now time.Time, pending bool, backoff map[string]time.Duration, opts plan.Options) plan.Plan {
 	p.stats.Plans++
 	now = now.Round(0) // wall clock only: availability is judged on it

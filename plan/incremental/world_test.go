@@ -15,6 +15,7 @@ import (
 	"github.com/dsplan/dsplan/internal/model"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
+	"github.com/dsplan/dsplan/plan/control"
 	"github.com/dsplan/dsplan/plan/incremental"
 	"github.com/dsplan/dsplan/rollout"
 )
@@ -88,7 +89,7 @@ func (w *world) deletePod(pod *corev1.Pod) {
 }
 
 func (w *world) setDaemonSet(ds *appsv1.DaemonSet) {
-	w.sets[incremental.Key(ds)] = ds
+	w.sets[control.Key(ds)] = ds
 	if !w.deaf {
 		w.p.SetDaemonSet(ds)
 	}
