@@ -286,7 +286,9 @@ func BenchmarkTemplateChange(b *testing.B) {
 // op is one step of it as a controller sees it: a plan that deletes an old
 // pod, the pod's deletion, a plan that creates its replacement, the new
 // pod (created ready, and available: minReadySeconds passes before the
-// next step).
+// next step). When the rollout is done, it starts again from the first
+// step, not timed (the planner=incremental start builds the index for the
+// new revision, once; BenchmarkTemplateChange times that).
 func BenchmarkRollout(b *testing.B) {
 	for _, size := range benchSizes {
 		c := clusterFor(b, size.nodes, size.daemonSets)
@@ -299,24 +301,36 @@ func BenchmarkRollout(b *testing.B) {
 		}
 		key := control.Key(next)
 		name := fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes)
-		// step carries out one step on a planner, returning the new pod.
-		type planFunc func(now time.Time, removed, added *corev1.Pod) plan.Plan
 		byName := map[string]*corev1.Pod{}
 		for _, pod := range c.pods[0] {
 			byName[pod.Name] = pod
 		}
-		run := func(b *testing.B, pl planFunc) {
+		// A planner starts the rollout (start) and plans after the
+		// deletion of removed and the creation of added (step).
+		type planner struct {
+			start func()
+			step  func(now time.Time, removed, added *corev1.Pod) plan.Plan
+		}
+		run := func(b *testing.B, pl planner) {
+			pl.start()
 			now := c.now
 			var removed, added *corev1.Pod
 			serial := 0
 			b.ReportAllocs()
 			for b.Loop() {
-				p := pl(now, removed, added)
+				p := pl.step(now, removed, added)
+				if p.Err == nil && len(p.Deletes)+len(p.Creates) == 0 {
+					b.StopTimer() // the rollout is done
+					pl.start()
+					added = nil
+					b.StartTimer()
+					p = pl.step(now, nil, nil)
+				}
 				if p.Err != nil || len(p.Deletes) != 1 {
 					b.Fatalf("step %d: %v, %d deletes", serial, p.Err, len(p.Deletes))
 				}
 				removed = byName[p.Deletes[0].Pod]
-				p = pl(now, removed, nil)
+				p = pl.step(now, removed, nil)
 				if p.Err != nil || len(p.Creates) != 1 {
 					b.Fatalf("step %d: %v, %d creates", serial, p.Err, len(p.Creates))
 				}
@@ -332,47 +346,62 @@ func BenchmarkRollout(b *testing.B) {
 			}
 		}
 		b.Run(name+"/planner=incremental", func(b *testing.B) {
-			p := c.planner()
-			p.SetDaemonSet(next)
-			p.SetRevision(rev)
-			p.Plan(key, c.now, false, nil, plan.Options{}) // builds the index for the new hash: not timed
-			runtime.GC()
-			run(b, func(now time.Time, removed, added *corev1.Pod) plan.Plan {
-				if removed != nil {
-					p.DeletePod(removed.Namespace, removed.Name)
+			var p *incremental.Planner
+			check := func() {
+				if p != nil && (p.Stats().Builds != len(c.sets)+1 || p.Stats().FullPlans > 0) {
+					b.Fatalf("not incremental: %+v", p.Stats())
 				}
-				if added != nil {
-					p.SetPod(added)
-				}
-				return p.Plan(key, now, false, nil, plan.Options{})
-			})
-			if p.Stats().Builds != len(c.sets)+1 || p.Stats().FullPlans > 0 {
-				b.Fatalf("not incremental: %+v", p.Stats())
 			}
+			run(b, planner{
+				start: func() {
+					check()
+					p = c.planner()
+					p.SetDaemonSet(next)
+					p.SetRevision(rev)
+					p.Plan(key, c.now, false, nil, plan.Options{}) // builds the index for the new hash
+					runtime.GC()
+				},
+				step: func(now time.Time, removed, added *corev1.Pod) plan.Plan {
+					if removed != nil {
+						p.DeletePod(removed.Namespace, removed.Name)
+					}
+					if added != nil {
+						p.SetPod(added)
+					}
+					return p.Plan(key, now, false, nil, plan.Options{})
+				},
+			})
+			check()
 		})
 		b.Run(name+"/planner=New", func(b *testing.B) {
-			s := c.snapshot(0)
-			s.DaemonSet = next
-			s.Revisions = append([]*appsv1.ControllerRevision{rev}, c.revs...)
-			s.Pods = append([]*corev1.Pod(nil), s.Pods...)
-			at := map[string]int{}
-			for i, pod := range s.Pods {
-				at[pod.Name] = i
-			}
-			runtime.GC()
-			run(b, func(now time.Time, removed, added *corev1.Pod) plan.Plan {
-				if removed != nil {
-					i := at[removed.Name]
-					s.Pods[i] = s.Pods[len(s.Pods)-1]
-					at[s.Pods[i].Name] = i
-					s.Pods = s.Pods[:len(s.Pods)-1]
-				}
-				if added != nil {
-					at[added.Name] = len(s.Pods)
-					s.Pods = append(s.Pods, added)
-				}
-				s.Now = now
-				return plan.New(s, plan.Options{})
+			var s plan.Snapshot
+			var at map[string]int
+			run(b, planner{
+				start: func() {
+					s = c.snapshot(0)
+					s.DaemonSet = next
+					s.Revisions = append([]*appsv1.ControllerRevision{rev}, c.revs...)
+					s.Pods = append([]*corev1.Pod(nil), s.Pods...)
+					at = map[string]int{}
+					for i, pod := range s.Pods {
+						at[pod.Name] = i
+					}
+					runtime.GC()
+				},
+				step: func(now time.Time, removed, added *corev1.Pod) plan.Plan {
+					if removed != nil {
+						i := at[removed.Name]
+						s.Pods[i] = s.Pods[len(s.Pods)-1]
+						at[s.Pods[i].Name] = i
+						s.Pods = s.Pods[:len(s.Pods)-1]
+					}
+					if added != nil {
+						at[added.Name] = len(s.Pods)
+						s.Pods = append(s.Pods, added)
+					}
+					s.Now = now
+					return plan.New(s, plan.Options{})
+				},
 			})
 		})
 	}
