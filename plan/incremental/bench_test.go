@@ -408,19 +408,35 @@ func BenchmarkRollout(b *testing.B) {
 }
 
 // BenchmarkReset builds a Planner from the full lists, every DaemonSet's
-// index included (planner=incremental: a new Planner at start=fresh, the
-// same Planner again at start=resync, reusing the working memory of its
-// builds), against planning every DaemonSet once with plan.New
-// (planner=New). start=fresh also reports what the Planner holds (its
-// live heap after a collection, runtime.MemStats) per node and per pod.
+// index included (planner=incremental), against planning every DaemonSet
+// once with plan.New (planner=New). start=fresh is a process's first
+// build: a new Planner, and the sync.Pools of working memory (plan.New's
+// and the Planner's) emptied before each op, untimed, so that both pay for
+// fresh memory; start=resync is a build again: the same Planner, warm
+// pools. planner=incremental/start=fresh also reports what the Planner
+// holds (its live heap after a collection, runtime.MemStats) per node and
+// per pod.
 func BenchmarkReset(b *testing.B) {
+	emptyPools := func(b *testing.B) {
+		b.StopTimer()
+		runtime.GC()
+		runtime.GC() // a sync.Pool keeps its objects for one collection
+		b.StartTimer()
+	}
 	for _, size := range benchSizes {
 		c := clusterFor(b, size.nodes, size.daemonSets)
 		name := fmt.Sprintf("daemonsets=%d/nodes=%d", size.daemonSets, size.nodes)
+		planAll := func(b *testing.B) {
+			for d := range c.sets {
+				if pl := plan.New(c.snapshot(d), plan.Options{}); pl.Err != nil {
+					b.Fatal(pl.Err)
+				}
+			}
+		}
 		b.Run(name+"/planner=incremental/start=fresh", func(b *testing.B) {
-			runtime.GC()
 			b.ReportAllocs()
 			for b.Loop() {
+				emptyPools(b)
 				var p incremental.Planner
 				p.Reset(c.now, c.nodes, c.all, c.sets, c.revs)
 			}
@@ -428,6 +444,13 @@ func BenchmarkReset(b *testing.B) {
 			perNode, perPod := memoryPerObject(c)
 			b.ReportMetric(perNode, "B/node")
 			b.ReportMetric(perPod, "B/pod")
+		})
+		b.Run(name+"/planner=New/start=fresh", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				emptyPools(b)
+				planAll(b)
+			}
 		})
 		b.Run(name+"/planner=incremental/start=resync", func(b *testing.B) {
 			var p incremental.Planner
@@ -438,15 +461,12 @@ func BenchmarkReset(b *testing.B) {
 				p.Reset(c.now, c.nodes, c.all, c.sets, c.revs)
 			}
 		})
-		b.Run(name+"/planner=New", func(b *testing.B) {
+		b.Run(name+"/planner=New/start=resync", func(b *testing.B) {
+			planAll(b)
 			runtime.GC()
 			b.ReportAllocs()
 			for b.Loop() {
-				for d := range c.sets {
-					if pl := plan.New(c.snapshot(d), plan.Options{}); pl.Err != nil {
-						b.Fatal(pl.Err)
-					}
-				}
+				planAll(b)
 			}
 		})
 	}
