@@ -67,6 +67,12 @@
 // call them without package plan. A [Grouper] reuses the grouping's memory
 // between calls.
 //
+// Group decides each pod with a [PodJudge] (claim, target node, state),
+// which a caller that keeps its own index of pods between events uses for
+// each pod that changes; a [NodeBuilder] presents one node of such an
+// index as a [NodePods], as the stages that read a Grouping node by node
+// expect.
+//
 // Group reads every node and pod once, and keeps what the later stages
 // need of a pod in a byte beside it: at 100,000 pods, walking the pods'
 // memory is what planning costs.

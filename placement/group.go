@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/dsplan/dsplan/internal/labelmatch"
-	"github.com/dsplan/dsplan/internal/target"
 )
 
 // GroupInput is what [Group] reads: one DaemonSet's compiled placement, the
@@ -385,7 +384,7 @@ func (gr *Grouper) Group(in GroupInput) (*Grouping, error) {
 // memory is what grouping costs.
 func (gr *Grouper) groupPods(e *Evaluator, index *nodeIndex, pods []*corev1.Pod) {
 	g := &gr.g
-	classify := newClassifier(e, g.hash, g.now)
+	judge := NewPodJudge(e, g.hash, g.now)
 	// First pass, in memory order: claim each pod and classify it. marks[i]
 	// records what the claimed and targeting lists need of pods[i], which
 	// keep list order and are built afterwards; slot[i] becomes the
@@ -401,29 +400,26 @@ func (gr *Grouper) groupPods(e *Evaluator, index *nodeIndex, pods []*corev1.Pod)
 		i := int(i32)
 		pod := pods[i]
 		slot[i], marks[i] = -1, 0
-		ok := false
 		if pod == nil {
 			nilPods++
-		} else if ref := metav1.GetControllerOfNoCopy(pod); isCandidate(e, pod, ref) {
-			var c Claim
-			if ok, c = decideClaim(&e.owner, ClaimPod, pod, ref, e.podSelector.matchesPod); c.Type != "" {
-				g.claims = append(g.claims, c)
-			}
+			continue
 		}
-		if !ok {
+		v := judge.Judge(pod)
+		if v.Claim.Type != "" {
+			g.claims = append(g.claims, v.Claim)
+		}
+		if !v.Claimed {
 			continue
 		}
 		marks[i] = markClaimed
-		name, failure := target.NodeName(pod)
-		if failure != target.OK {
+		if !v.Targeting {
 			continue
 		}
 		marks[i] |= markTargeting
-		s := classify.state(pod)
-		if s&podDeleting != 0 && s.terminal() {
+		if !v.Listed {
 			continue
 		}
-		names[i], slot[i], states[i] = name, 0, s
+		names[i], slot[i], states[i] = v.Node, 0, v.Pod.state
 	}
 	if nilPods > 0 {
 		g.warnings = append(g.warnings, Warning{Field: "Pods", Message: fmt.Sprintf("%d nil entries ignored", nilPods)})

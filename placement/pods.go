@@ -49,13 +49,22 @@ func IsPodAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool 
 // isAvailable reports whether a true Ready condition c has held for
 // minReadySeconds at now.
 func isAvailable(c *corev1.PodCondition, minReadySeconds int32, now time.Time) bool {
-	if minReadySeconds == 0 {
-		return true
+	at, timed := availableAt(c, minReadySeconds)
+	if !timed {
+		return minReadySeconds == 0
 	}
-	if c.LastTransitionTime.IsZero() {
-		return false
+	return !at.After(now)
+}
+
+// availableAt returns when a pod whose Ready condition c is true becomes
+// available, and true; or false when that does not depend on the time:
+// with minReadySeconds 0 the pod is available, without a
+// lastTransitionTime it never is.
+func availableAt(c *corev1.PodCondition, minReadySeconds int32) (time.Time, bool) {
+	if minReadySeconds == 0 || c.LastTransitionTime.IsZero() {
+		return time.Time{}, false
 	}
-	return !c.LastTransitionTime.Add(time.Duration(minReadySeconds) * time.Second).After(now)
+	return c.LastTransitionTime.Add(time.Duration(minReadySeconds) * time.Second), true
 }
 
 // cmpNil orders by nil-ness, nil last.

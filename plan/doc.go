@@ -48,6 +48,12 @@
 // nothing to do, revision.Cleanup and status.Compute. A controller loop or
 // a test can call the same stages itself.
 //
+// The stages after grouping read the DaemonSet's nodes and pods through an
+// [Index]: New's is the Grouping of its snapshot; [FromIndex] plans from
+// any other, such as the one package plan/incremental keeps up to date
+// between events, whose plans then cost what an event changed. [Manages]
+// is the manage pass on one node, as such an index needs it.
+//
 // # Concurrency and memory
 //
 // New and Cluster.Plan may run in any number of goroutines at once; they

@@ -33,7 +33,7 @@ type passes struct {
 // manageAndUpdate runs the manage pass and, when it has nothing to do, the
 // rolling update, and records their creates and deletes. With x, it also
 // records what explanations need.
-func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *Snapshot, opts Options, x *passes) {
+func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, idx Index, s *Snapshot, opts Options, x *passes) {
 	burst := opts.BurstReplicas
 	if burst <= 0 {
 		burst = DefaultBurstReplicas
@@ -49,20 +49,9 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 		x.decided = map[string]bool{}
 		creates.decided, deletes.decided = x.decided, x.decided
 	}
-	surge := rollout.AllowsSurge(ds)
-	for i := range g.Existing() {
-		n := g.At(i)
-		if n.Exists() && p.podsShouldBeOnNode(n, &deletes, surge, s) {
-			creates.Add(Create{Node: n.Name(), Reason: rollout.CreateMissing})
-		}
-	}
-	for i := g.Existing(); i < g.Len(); i++ {
-		n := g.At(i)
-		for _, pod := range n.Pods() {
-			if pod.Object().Spec.NodeName == "" {
-				deletes.Add(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteNodeGone})
-			}
-		}
+	m := manager{p: p, hash: p.Hash, surge: rollout.AllowsSurge(ds), backoff: s.FailedPodBackoff, creates: &creates, deletes: &deletes}
+	for n := range idx.Managed() {
+		m.node(n)
 	}
 
 	managed := creates.set.Added() > 0 || deletes.set.Added() > 0
@@ -72,7 +61,7 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 	if !managed && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
 		ro := opts.Rollout
 		ro.Explain = ro.Explain || x != nil
-		rp, err := rollout.Update(ds, g, ro)
+		rp, err := idx.Update(ds, ro)
 		if x != nil {
 			x.updated, x.waiting = true, rp.Waiting
 		}
@@ -95,8 +84,9 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, g *placement.Grouping, s *S
 	slices.Sort(p.FailedPodBackoff)
 	p.Creates = creates.set.Sorted()
 	slices.SortFunc(p.Creates, func(a, b Create) int { return strings.Compare(a.Node, b.Node) })
+	eval := idx.Evaluator()
 	for i := range p.Creates {
-		p.Creates[i].Pod = g.Evaluator().NewPod(p.Creates[i].Node, p.Hash)
+		p.Creates[i].Pod = eval.NewPod(p.Creates[i].Node, p.Hash)
 	}
 	for _, d := range deletes.set.Sorted() {
 		p.Deletes = append(p.Deletes, d.Delete)
@@ -186,10 +176,68 @@ func compareDeletes(a, b Delete) int {
 	return cmp.Or(strings.Compare(a.Pod, b.Pod), strings.Compare(a.Node, b.Node), strings.Compare(string(a.Reason), string(b.Reason)))
 }
 
+// Manages reports whether the manage pass (step 5 of [New]) acts on the
+// entry n of a DaemonSet's Grouping: whether it creates a pod there or
+// deletes one, or would with no failed-pod backoff running (a failed pod
+// whose node is in backoff only shortens RequeueAfter). hash is the
+// current revision's hash (Plan.Hash) and surge is
+// rollout.AllowsSurge(ds). For an existing node it is
+// kube-controller-manager's podsShouldBeOnNode with a create or a delete;
+// for a node that does not exist, an unscheduled pod targeting it. An
+// [Index] yields at least these entries from Managed.
+func Manages(n placement.NodePods, hash string, surge bool) bool {
+	m := manager{hash: hash, surge: surge}
+	m.node(n)
+	return m.acted
+}
+
+// manager is the manage pass over the nodes given to node: it adds the
+// creates and deletes to the queues and records the failed-pod backoff in
+// p, or, with p nil, only whether it acted.
+type manager struct {
+	p       *Plan
+	hash    string
+	surge   bool
+	backoff map[string]time.Duration
+	creates *createQueue
+	deletes *deleteQueue
+	acted   bool
+}
+
+func (m *manager) create(c Create) {
+	m.acted = true
+	if m.creates != nil {
+		m.creates.Add(c)
+	}
+}
+
+func (m *manager) delete(d Delete) {
+	m.acted = true
+	if m.deletes != nil {
+		m.deletes.Add(d)
+	}
+}
+
+// node decides one entry: an existing node as podsShouldBeOnNode, a node
+// that does not exist by deleting its unscheduled pods
+// (getUnscheduledPodsWithoutNode: the pod garbage collector leaves them).
+func (m *manager) node(n placement.NodePods) {
+	if !n.Exists() {
+		for _, pod := range n.Pods() {
+			if pod.Object().Spec.NodeName == "" {
+				m.delete(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteNodeGone})
+			}
+		}
+		return
+	}
+	if m.podsShouldBeOnNode(n) {
+		m.create(Create{Node: n.Name(), Reason: rollout.CreateMissing})
+	}
+}
+
 // podsShouldBeOnNode decides one existing node of the manage pass: whether
-// it needs a new pod (the result), and which of its pods go (added to
-// deletes).
-func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *deleteQueue, surge bool, s *Snapshot) bool {
+// it needs a new pod (the result), and which of its pods go.
+func (m *manager) podsShouldBeOnNode(n placement.NodePods) bool {
 	d := n.Decision()
 	switch {
 	case d.ShouldRun() && n.Len() == 0:
@@ -206,33 +254,37 @@ func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *deleteQueue, su
 				continue
 			case pod.Failed():
 				if !backoffRead {
-					backoff, inBackoff = s.FailedPodBackoff[n.Name()]
+					backoff, inBackoff = m.backoff[n.Name()]
 					backoffRead = true
 				}
 				if inBackoff {
-					p.requeue(backoff)
+					if m.p != nil {
+						m.p.requeue(backoff)
+					}
 					continue
 				}
 				inBackoff, backoff = true, initialFailedPodBackoff
-				deletes.Add(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteFailed})
-				p.FailedPodBackoff = append(p.FailedPodBackoff, n.Name())
+				m.delete(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteFailed})
+				if m.p != nil {
+					m.p.FailedPodBackoff = append(m.p.FailedPodBackoff, n.Name())
+				}
 			case pod.Succeeded():
-				deletes.Add(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteSucceeded})
+				m.delete(Delete{Pod: pod.Name(), Node: n.Name(), Reason: rollout.DeleteSucceeded})
 			default:
 				running = append(running, k)
 			}
 		}
-		if !surge {
+		if !m.surge {
 			// Keep the oldest running pod.
 			for _, k := range running[min(1, len(running)):] {
-				deletes.Add(Delete{Pod: n.Pod(k).Name(), Node: n.Name(), Reason: rollout.DeleteExcess})
+				m.delete(Delete{Pod: n.Pod(k).Name(), Node: n.Name(), Reason: rollout.DeleteExcess})
 			}
 			return false
 		}
 		if len(running) <= 1 {
 			return len(running) == 0 && d.ShouldRun()
 		}
-		surgeExcess(n, running, p.Hash, deletes)
+		m.surgeExcess(n, running)
 	case n.Len() > 0:
 		reason := rollout.DeleteNodeIneligible
 		if d.Reason == placement.UntoleratedNoExecuteTaint {
@@ -240,7 +292,7 @@ func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *deleteQueue, su
 		}
 		for _, pod := range n.Pods() {
 			if !pod.Deleting() {
-				deletes.Add(Delete{Pod: pod.Name(), Node: n.Name(), Reason: reason})
+				m.delete(Delete{Pod: pod.Name(), Node: n.Name(), Reason: reason})
 			}
 		}
 	}
@@ -251,25 +303,25 @@ func (p *Plan) podsShouldBeOnNode(n placement.NodePods, deletes *deleteQueue, su
 // running (oldest first): keep the oldest pod with the current hash and the
 // oldest without; the old one also goes once it is not ready or the new
 // one is available.
-func surgeExcess(n placement.NodePods, running []int, hash string, deletes *deleteQueue) {
+func (m *manager) surgeExcess(n placement.NodePods, running []int) {
 	oldestNew, oldestOld := -1, -1
 	for _, k := range running {
-		isNew := n.Pod(k).Object().Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == hash
+		isNew := n.Pod(k).Object().Labels[appsv1.DefaultDaemonSetUniqueLabelKey] == m.hash
 		switch {
 		case isNew && oldestNew < 0:
 			oldestNew = k
 		case !isNew && oldestOld < 0:
 			oldestOld = k
 		default:
-			deletes.Add(Delete{Pod: n.Pod(k).Name(), Node: n.Name(), Reason: rollout.DeleteExcess})
+			m.delete(Delete{Pod: n.Pod(k).Name(), Node: n.Name(), Reason: rollout.DeleteExcess})
 		}
 	}
 	if oldestNew >= 0 && oldestOld >= 0 {
 		switch {
 		case !n.Pod(oldestOld).Ready():
-			deletes.Add(Delete{Pod: n.Pod(oldestOld).Name(), Node: n.Name(), Reason: rollout.DeleteSurgeOldNotReady})
+			m.delete(Delete{Pod: n.Pod(oldestOld).Name(), Node: n.Name(), Reason: rollout.DeleteSurgeOldNotReady})
 		case n.Pod(oldestNew).Available():
-			deletes.Add(Delete{Pod: n.Pod(oldestOld).Name(), Node: n.Name(), Reason: rollout.DeleteSurgeNewAvailable})
+			m.delete(Delete{Pod: n.Pod(oldestOld).Name(), Node: n.Name(), Reason: rollout.DeleteSurgeNewAvailable})
 		}
 	}
 }

@@ -173,41 +173,15 @@ var grouperPool = sync.Pool{New: func() any { return new(placement.Grouper) }}
 // newPlan is New; set, when not nil, holds s.Nodes prepared (see Cluster).
 func newPlan(s Snapshot, opts Options, set *placement.NodeSet) Plan {
 	ds := s.DaemonSet
-	if ds == nil {
-		return Plan{Err: placement.ErrNoDaemonSet}
-	}
-	p := Plan{Status: ds.Status}
-	// Empty and nil lists are the same here: kube-controller-manager receives
-	// objects through protobuf, which cannot tell them apart.
-	if sel := ds.Spec.Selector; sel != nil && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
-		p.Warnings = append(p.Warnings, placement.Warning{Field: "spec.selector",
-			Message: "This daemon set is selecting all pods. A non-empty selector is required."})
-		return p
-	}
-	if ds.DeletionTimestamp != nil {
+	p, ok := begin(ds)
+	if !ok {
 		return p
 	}
 
 	// History: the current revision and its hash.
 	eval := placement.New(ds, opts.Placement)
-	selector, err := eval.Selector()
-	if err != nil {
-		p.Err = fmt.Errorf("failed to construct revisions of DaemonSet: %w", err)
-		return p
-	}
-	hist, err := revision.Reconcile(ds, selector, s.Revisions)
-	if err == nil {
-		err = hist.Err()
-	}
-	p.Hash = hist.Hash
-	p.Revisions = Revisions{Create: hist.Create, Update: hist.Update, Delete: hist.Delete}
-	p.Claims = hist.Claims
-	if err != nil {
-		p.Err = fmt.Errorf("failed to construct revisions of DaemonSet: %w", err)
-		if hist.Collision {
-			p.Status.CollisionCount = hist.CollisionCount
-			p.StatusChanged = true
-		}
+	hist, err := reconcile(ds, eval, s.Revisions)
+	if !p.history(hist, err) {
 		return p
 	}
 
@@ -222,11 +196,69 @@ func newPlan(s Snapshot, opts Options, set *placement.NodeSet) Plan {
 		p.Err = fmt.Errorf("couldn't get node to daemon pod mapping for daemon set %q: %w", ds.Name, err)
 		return p
 	}
-	p.PodPatches = hist.Relabel(g.ClaimedPods())
-	p.Claims = append(p.Claims, g.Claims()...)
+	p.finish(ds, hist, groupIndex{g}, g, &s, opts)
+	return p
+}
+
+// begin starts the plan of ds: false when the sync ends before it reads
+// anything else (step 1 of New).
+func begin(ds *appsv1.DaemonSet) (Plan, bool) {
+	if ds == nil {
+		return Plan{Err: placement.ErrNoDaemonSet}, false
+	}
+	p := Plan{Status: ds.Status}
+	// Empty and nil lists are the same here: kube-controller-manager receives
+	// objects through protobuf, which cannot tell them apart.
+	if sel := ds.Spec.Selector; sel != nil && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+		p.Warnings = append(p.Warnings, placement.Warning{Field: "spec.selector",
+			Message: "This daemon set is selecting all pods. A non-empty selector is required."})
+		return p, false
+	}
+	if ds.DeletionTimestamp != nil {
+		return p, false
+	}
+	return p, true
+}
+
+// reconcile is revision.Reconcile with eval's selector, or the selector's
+// parse error.
+func reconcile(ds *appsv1.DaemonSet, eval *placement.Evaluator, revisions []*appsv1.ControllerRevision) (revision.History, error) {
+	selector, err := eval.Selector()
+	if err != nil {
+		return revision.History{}, err
+	}
+	return revision.Reconcile(ds, selector, revisions)
+}
+
+// history records the revision history, or the error of finding it, in p
+// (step 2 of New): false when the sync ends there.
+func (p *Plan) history(hist revision.History, err error) bool {
+	if err == nil {
+		err = hist.Err()
+	}
+	p.Hash = hist.Hash
+	p.Revisions = Revisions{Create: hist.Create, Update: hist.Update, Delete: hist.Delete}
+	p.Claims = hist.Claims
+	if err != nil {
+		p.Err = fmt.Errorf("failed to construct revisions of DaemonSet: %w", err)
+		if hist.Collision {
+			p.Status.CollisionCount = hist.CollisionCount
+			p.StatusChanged = true
+		}
+		return false
+	}
+	return true
+}
+
+// finish is steps 3 to 9 of New on the DaemonSet's grouped nodes and pods;
+// g, when not nil, is the Grouping behind idx, which explanations read
+// (without it, Options.Explain is ignored).
+func (p *Plan) finish(ds *appsv1.DaemonSet, hist revision.History, idx Index, g *placement.Grouping, s *Snapshot, opts Options) {
+	p.PodPatches = hist.Relabel(idx.ClaimedPods())
+	p.Claims = append(p.Claims, idx.Claims()...)
 	placement.SortClaims(p.Claims)
-	p.Warnings = append(p.Warnings, eval.Warnings()...)
-	for _, w := range g.Warnings() {
+	p.Warnings = append(p.Warnings, idx.Evaluator().Warnings()...)
+	for _, w := range idx.Warnings() {
 		w.Field = "Snapshot." + w.Field
 		p.Warnings = append(p.Warnings, w)
 	}
@@ -239,34 +271,33 @@ func newPlan(s Snapshot, opts Options, set *placement.NodeSet) Plan {
 		}
 	}
 	var x *passes
-	if opts.Explain {
+	if opts.Explain && g != nil {
 		x = &passes{}
 	}
 
 	// Manage, or the rolling update, and the history's cleanup.
 	if !s.PendingExpectations {
-		p.manageAndUpdate(ds, g, &s, opts, x)
+		p.manageAndUpdate(ds, idx, s, opts, x)
 		if p.Err == nil {
 			if ds.Spec.RevisionHistoryLimit == nil {
 				p.Warnings = append(p.Warnings, placement.Warning{Field: "spec.revisionHistoryLimit",
 					Message: "unset: kube-controller-manager would crash cleaning up history; keeping 10 revisions, the API server's default"})
 			}
-			p.Revisions.Delete = append(p.Revisions.Delete, revision.Cleanup(ds, hist.Old, g.TargetingPods())...)
+			p.Revisions.Delete = append(p.Revisions.Delete, revision.Cleanup(ds, hist.Old, idx.TargetingPods())...)
 			slices.Sort(p.Revisions.Delete)
 		}
 	}
 
 	// Status.
-	st := status.Compute(ds, g, status.Options{StatusOnly: s.PendingExpectations})
+	st := idx.Status(ds, status.Options{StatusOnly: s.PendingExpectations})
 	p.Status, p.StatusChanged = st.Status, st.Changed
 	if st.RequeueAfter > 0 {
 		p.requeue(st.RequeueAfter)
 	}
 	if x != nil {
-		p.explain(ds, g, &s, x)
+		p.explain(ds, g, s, x)
 	}
 	p.Warnings = sortWarnings(p.Warnings)
-	return p
 }
 
 // withAnnotations returns ro with the controls ds's annotations set.

@@ -31,6 +31,16 @@
 // pod on its node is available. Old pods on nodes the DaemonSet no longer
 // schedules to go only while more pods are available than desired.
 //
+// # One node at a time
+//
+// Without rollout controls, Update classifies every node of the grouping
+// ([Classify]: a [NodeKind] per node, the old pod, whether it counts as
+// available) and decides from the classes alone ([Decide]): how many
+// nodes there are of each kind, and the first of a kind in node-name
+// order. A caller that keeps the classes of a DaemonSet's nodes up to date
+// between events (package plan/incremental) decides with Decide from them,
+// with Update's result.
+//
 // # Determinism
 //
 // Upstream iterates a map, so when the budget is smaller than the

@@ -3,6 +3,7 @@ package rollout
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -226,10 +227,10 @@ func Update(ds *appsv1.DaemonSet, g *placement.Grouping, opts Options) (Plan, er
 		}
 		u.partition = max(0, u.partition)
 	}
-	if budget.MaxSurge == 0 {
-		return u.replace()
+	if opts.active() || opts.Explain {
+		return u.controlled(budget.MaxSurge > 0)
 	}
-	return u.surge()
+	return decide(budget, tallyOf(g, budget))
 }
 
 type updater struct {
@@ -282,105 +283,329 @@ type candidate struct {
 	key  orderKey
 }
 
-// replace is the maxSurge == 0 branch: delete unavailable old pods freely,
-// and available old pods while fewer than maxUnavailable desired nodes are
-// unavailable.
-func (u *updater) replace() (Plan, error) {
-	if u.opts.active() || u.opts.Explain {
-		return u.controlled(false)
+// NodeKind is what the rolling update makes of one node ([Classify]):
+// whether it looks at the node at all, and what the node then is to it.
+// The kinds of the two branches of [Update] differ: without surge
+// (maxSurge scaled to 0) a node is one of NodeUnavailable to NodeUpdated,
+// with surge one of NodeSurging to NodeSurgeReplaced. The zero NodeKind is
+// NodeIgnored.
+type NodeKind uint8
+
+// Node kinds. Each names what [Update] does with such a node.
+const (
+	// NodeIgnored: the rolling update does not look at the node: it has no
+	// pods, and it does not exist or the DaemonSet should not run there.
+	NodeIgnored NodeKind = iota
+
+	// NodeUnavailable (without surge): counted unavailable, nothing to
+	// replace: the node has no live pod, more than one, or a new pod that
+	// is not available.
+	NodeUnavailable
+	// NodeReplaceUnavailable (without surge): the node's only live pod is
+	// old and not available; it is deleted (DeleteReplaceUnavailable)
+	// without spending budget, and the node counts unavailable.
+	NodeReplaceUnavailable
+	// NodeReplaceCandidate (without surge): the node's only live pod is old
+	// and available; it is deleted (DeleteReplace) while maxUnavailable
+	// allows, the first candidates in node-name order first.
+	NodeReplaceCandidate
+	// NodeUpdated (without surge): the node's only live pod is new and
+	// available.
+	NodeUpdated
+
+	// NodeSurging (with surge): counted against maxSurge: the node has more
+	// than one live new or old pod, or an old pod next to a new one that is
+	// not available yet.
+	NodeSurging
+	// NodeNoOld (with surge): no live old pod, nothing to replace.
+	NodeNoOld
+	// NodeMissing (with surge): an old pod and no new one on a node that
+	// does not exist: the rolling update fails ([ErrNodeNotFound]).
+	NodeMissing
+	// NodeSurgeIneligible (with surge): an old pod that is not available,
+	// no new one, on a node the DaemonSet should not run on: the old pod is
+	// deleted (DeleteSurgeIneligible).
+	NodeSurgeIneligible
+	// NodeSurgeUnavailable (with surge): an old pod that is not available,
+	// no new one: a new pod is created next to it (CreateSurgeUnavailable)
+	// without spending budget.
+	NodeSurgeUnavailable
+	// NodeSunset (with surge): an available old pod, no new one, on a node
+	// the DaemonSet should not run on: deleted (DeleteSurgeSunset) while
+	// more nodes are available than desired, the first in node-name order
+	// first.
+	NodeSunset
+	// NodeSurgeCandidate (with surge): an available old pod, no new one: a
+	// new pod is created next to it (CreateSurge) while maxSurge allows,
+	// the first candidates in node-name order first.
+	NodeSurgeCandidate
+	// NodeSurgeReplaced (with surge): the new pod next to the old one is
+	// available: the old one is deleted (DeleteSurgeReplaced).
+	NodeSurgeReplaced
+
+	numKinds
+)
+
+// Acts reports whether the rolling update may act on a node of kind k:
+// create or delete there, or fail on it. [Decide] reads the nodes of these
+// kinds ([Nodes.First]); of the others it only counts them.
+func (k NodeKind) Acts() bool {
+	switch k {
+	case NodeReplaceUnavailable, NodeReplaceCandidate, NodeMissing, NodeSurgeIneligible,
+		NodeSurgeUnavailable, NodeSunset, NodeSurgeCandidate, NodeSurgeReplaced:
+		return true
 	}
-	plan := Plan{Budget: u.budget}
-	unavailable := 0
-	// The room left for candidates never exceeds maxUnavailable, so only
-	// that many of the smallest are kept.
-	candidates := smallest.New(u.budget.MaxUnavailable, u.g.Len(), compareDeletes)
-	for _, n := range u.g.All() {
-		if !relevant(n) {
-			continue
-		}
-		newPod, oldPod, ok := split(n)
+	return false
+}
+
+// NodeClass is the rolling update's reading of one node ([Classify]).
+type NodeClass struct {
+	Kind NodeKind
+	// Old is the node's live old pod, nil when it has none or the node is
+	// NodeIgnored, NodeUnavailable with more than one live pod of a kind,
+	// or NodeSurging with more than one.
+	Old *corev1.Pod
+	// Available (with surge): the node counts toward the available nodes
+	// that decide sunsets: its old pod is available, or it has no old pod
+	// and its new pod is.
+	Available bool
+}
+
+// Classify is the rolling update's reading of one entry of a Grouping:
+// the step of [Update] that looks at one node, without surge (surge false,
+// maxSurge scaled to 0) or with it. Update classifies every entry of the
+// Grouping and decides from the classes alone (see [Decide]); a caller
+// that keeps the classes of a DaemonSet's nodes up to date node by node
+// (package plan/incremental) calls it for each node that changes.
+func Classify(n placement.NodePods, surge bool) NodeClass {
+	if !relevant(n) {
+		return NodeClass{}
+	}
+	newPod, oldPod, ok := split(n)
+	c := NodeClass{}
+	if ok && oldPod.ok {
+		c.Old = oldPod.Object()
+	}
+	if !surge {
 		switch {
 		case !ok, !newPod.ok && !oldPod.ok, newPod.ok && oldPod.ok:
 			// The manage pass creates or prunes here; count it unavailable.
-			unavailable++
+			c.Kind = NodeUnavailable
+		case newPod.ok && !newPod.Available():
+			c.Kind = NodeUnavailable
 		case newPod.ok:
-			if !newPod.Available() {
-				unavailable++
-			}
+			c.Kind = NodeUpdated
 		case !oldPod.Available():
-			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteReplaceUnavailable})
-			unavailable++
+			c.Kind = NodeReplaceUnavailable
 		default:
-			candidates.Add(Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteReplace})
+			c.Kind = NodeReplaceCandidate
 		}
+		return c
 	}
-	// Upstream only collects candidates while the running count is below the
-	// budget; the number it uses is the same either way.
-	plan.Deletes = append(plan.Deletes, candidates.First(u.budget.MaxUnavailable-unavailable)...)
-	sortDeletes(plan.Deletes)
-	return plan, nil
+	if !ok {
+		c.Kind = NodeSurging
+		return c
+	}
+	c.Available = availability(newPod, oldPod) == 1
+	switch {
+	case !oldPod.ok:
+		// Nothing to replace; the manage pass creates where needed.
+		c.Kind = NodeNoOld
+	case !newPod.ok:
+		switch {
+		case !n.Exists():
+			c.Kind = NodeMissing
+		case !oldPod.Available() && !n.Decision().ShouldRun():
+			c.Kind = NodeSurgeIneligible
+		case !oldPod.Available():
+			c.Kind = NodeSurgeUnavailable
+		case !n.Decision().ShouldRun():
+			c.Kind = NodeSunset
+		default:
+			c.Kind = NodeSurgeCandidate
+		}
+	case !newPod.Available():
+		c.Kind = NodeSurging
+	default:
+		c.Kind = NodeSurgeReplaced
+	}
+	return c
 }
 
-// surge is the maxSurge > 0 branch: create a new pod next to old ones
-// (freely where the old pod is unavailable, up to maxSurge otherwise),
-// delete old pods once their replacement is available, and delete pods on
-// nodes that no longer fit only while more pods are available than desired.
-func (u *updater) surge() (Plan, error) {
-	if u.opts.active() || u.opts.Explain {
-		return u.controlled(true)
+// Nodes is a DaemonSet's nodes as the rolling update decides from them
+// ([Decide]): how many there are of each [NodeKind], how many count as
+// available, and the first of a kind in node-name order. [Update] tallies
+// them from a Grouping in one pass; package plan/incremental keeps them up
+// to date between events.
+type Nodes interface {
+	// Count returns the number of nodes of kind k.
+	Count(k NodeKind) int
+	// Available returns the number of nodes whose NodeClass.Available is
+	// set.
+	Available() int
+	// First yields up to n nodes of kind k, each as its name and its old
+	// pod (NodeClass.Old): when n < Count(k), the first n in node-name
+	// order; otherwise all of them, in any order. n <= 0 yields nothing.
+	// Decide calls it only for kinds that act ([NodeKind.Acts]).
+	First(k NodeKind, n int) iter.Seq2[string, *corev1.Pod]
+}
+
+// Decide is [Update] with the zero Options over nodes instead of a
+// Grouping, for callers that keep the classes of a DaemonSet's nodes
+// themselves: nodes must hold the classes of every entry of the Grouping
+// Update would read, each [Classify](n, b.MaxSurge > 0) where b is
+// [Budgets](ds, desired), and desired is that Grouping's Desired. The
+// result is then Update's. A nil ds or nodes returns an error wrapping
+// [placement.ErrNoDaemonSet].
+func Decide(ds *appsv1.DaemonSet, desired int, nodes Nodes) (Plan, error) {
+	if ds == nil || nodes == nil {
+		return Plan{}, fmt.Errorf("rollout: %w", placement.ErrNoDaemonSet)
 	}
-	plan := Plan{Budget: u.budget}
-	surged, availableCount := 0, 0
-	// As in replace, at most maxSurge candidates are surged.
-	candidates := smallest.New(u.budget.MaxSurge, u.g.Len(), compareCreates)
-	sunset := smallest.New(math.MaxInt, 0, compareDeletes)
-	var missing string // smallest name of a surge candidate's vanished node
-	for _, n := range u.g.All() {
-		if !relevant(n) {
-			continue
+	if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
+		return Plan{}, nil
+	}
+	budget, err := Budgets(ds, desired)
+	if err != nil {
+		return Plan{}, fmt.Errorf("couldn't get unavailable numbers: %w", err)
+	}
+	return decide(budget, nodes)
+}
+
+// decide is the rolling update without controls, from the nodes' classes.
+//
+// Without surge (maxSurge 0): delete unavailable old pods freely, and
+// available old pods while fewer than maxUnavailable nodes are
+// unavailable. Upstream only collects candidates while the running count
+// is below the budget; the number it uses is the same either way.
+//
+// With surge: create a new pod next to old ones (freely where the old pod
+// is unavailable, up to maxSurge otherwise), delete old pods once their
+// replacement is available, and delete pods on nodes that no longer fit
+// only while more pods are available than desired.
+func decide(b Budget, nodes Nodes) (Plan, error) {
+	plan := Plan{Budget: b}
+	all := func(k NodeKind) iter.Seq2[string, *corev1.Pod] { return nodes.First(k, nodes.Count(k)) }
+	del := func(node string, pod *corev1.Pod, reason DeleteReason) {
+		plan.Deletes = append(plan.Deletes, Delete{Pod: pod, Node: node, Reason: reason})
+	}
+	create := func(node string, reason CreateReason) {
+		plan.Creates = append(plan.Creates, Create{Node: node, Reason: reason})
+	}
+	if b.MaxSurge == 0 {
+		for node, pod := range all(NodeReplaceUnavailable) {
+			del(node, pod, DeleteReplaceUnavailable)
 		}
-		newPod, oldPod, ok := split(n)
-		if !ok {
-			surged++
-			continue
+		unavailable := nodes.Count(NodeUnavailable) + nodes.Count(NodeReplaceUnavailable)
+		for node, pod := range nodes.First(NodeReplaceCandidate, b.MaxUnavailable-unavailable) {
+			del(node, pod, DeleteReplace)
 		}
-		availableCount += availability(newPod, oldPod)
-		switch {
-		case !oldPod.ok:
-			// Nothing to replace; the manage pass creates where needed.
-		case !newPod.ok:
-			if !n.Exists() {
-				if missing == "" || n.Name() < missing {
-					missing = n.Name()
-				}
-				continue
-			}
-			switch {
-			case !oldPod.Available() && !n.Decision().ShouldRun():
-				plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteSurgeIneligible})
-			case !oldPod.Available():
-				plan.Creates = append(plan.Creates, Create{Node: n.Name(), Reason: CreateSurgeUnavailable})
-			case !n.Decision().ShouldRun():
-				sunset.Add(Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteSurgeSunset})
-			default:
-				candidates.Add(Create{Node: n.Name(), Reason: CreateSurge})
-			}
-		case !newPod.Available():
-			surged++
-		default:
-			plan.Deletes = append(plan.Deletes, Delete{Pod: oldPod.Object(), Node: n.Name(), Reason: DeleteSurgeReplaced})
+		sortDeletes(plan.Deletes)
+		return plan, nil
+	}
+	// A surge candidate on a vanished node fails the update. (A vanished
+	// node named "" — a pod pinned to metadata.name "" — has always been
+	// passed over here, though upstream's node lister would fail on it
+	// too; the first other name is reported.)
+	for node := range nodes.First(NodeMissing, 2) {
+		if node != "" {
+			return Plan{}, nodeNotFound(node)
 		}
 	}
-	if missing != "" {
-		return Plan{}, nodeNotFound(missing)
+	for node, pod := range all(NodeSurgeIneligible) {
+		del(node, pod, DeleteSurgeIneligible)
 	}
-	if extra := availableCount - u.budget.Desired; extra > 0 {
-		plan.Deletes = append(plan.Deletes, sunset.First(extra)...)
+	for node := range all(NodeSurgeUnavailable) {
+		create(node, CreateSurgeUnavailable)
 	}
-	plan.Creates = append(plan.Creates, candidates.First(u.budget.MaxSurge-surged)...)
+	for node, pod := range all(NodeSurgeReplaced) {
+		del(node, pod, DeleteSurgeReplaced)
+	}
+	if extra := nodes.Available() - b.Desired; extra > 0 {
+		for node, pod := range nodes.First(NodeSunset, extra) {
+			del(node, pod, DeleteSurgeSunset)
+		}
+	}
+	for node := range nodes.First(NodeSurgeCandidate, b.MaxSurge-nodes.Count(NodeSurging)) {
+		create(node, CreateSurge)
+	}
 	sortDeletes(plan.Deletes)
 	sortCreates(plan.Creates)
 	return plan, nil
+}
+
+// pick is a node of a tally's kind with its old pod.
+type pick struct {
+	node string
+	pod  *corev1.Pod
+}
+
+func comparePicks(a, b pick) int { return strings.Compare(a.node, b.node) }
+
+// tally is Nodes counted over a Grouping in one pass (see tallyOf).
+type tally struct {
+	count     [numKinds]int
+	available int
+	// listed holds every node of the kinds decide takes whole; firsts the
+	// first nodes, in name order, of the kinds it takes a budget of (as
+	// many as the budget can take).
+	listed [numKinds][]pick
+	firsts [numKinds]*smallest.Set[pick]
+}
+
+// tallyOf classifies every entry of g for the branch of b. The room left
+// for candidates never exceeds maxUnavailable (maxSurge with surge), so
+// only that many of the smallest are kept.
+func tallyOf(g *placement.Grouping, b Budget) *tally {
+	t := &tally{}
+	surge := b.MaxSurge > 0
+	if surge {
+		candidates := smallest.New(b.MaxSurge, g.Len(), comparePicks)
+		sunset := smallest.New(math.MaxInt, 0, comparePicks)
+		missing := smallest.New(2, 0, comparePicks)
+		t.firsts[NodeSurgeCandidate], t.firsts[NodeSunset], t.firsts[NodeMissing] = &candidates, &sunset, &missing
+	} else {
+		candidates := smallest.New(b.MaxUnavailable, g.Len(), comparePicks)
+		t.firsts[NodeReplaceCandidate] = &candidates
+	}
+	for _, n := range g.All() {
+		c := Classify(n, surge)
+		t.count[c.Kind]++
+		if c.Available {
+			t.available++
+		}
+		switch {
+		case t.firsts[c.Kind] != nil:
+			t.firsts[c.Kind].Add(pick{n.Name(), c.Old})
+		case c.Kind.Acts():
+			t.listed[c.Kind] = append(t.listed[c.Kind], pick{n.Name(), c.Old})
+		}
+	}
+	return t
+}
+
+func (t *tally) Count(k NodeKind) int { return t.count[k] }
+
+func (t *tally) Available() int { return t.available }
+
+// First takes each kind once: the kept firsts are consumed.
+func (t *tally) First(k NodeKind, n int) iter.Seq2[string, *corev1.Pod] {
+	var picks []pick
+	if s := t.firsts[k]; s != nil {
+		picks = s.First(n)
+	} else {
+		picks = t.listed[k]
+		if n < len(picks) {
+			slices.SortFunc(picks, comparePicks)
+			picks = picks[:max(0, n)]
+		}
+	}
+	return func(yield func(string, *corev1.Pod) bool) {
+		for _, p := range picks {
+			if !yield(p.node, p.pod) {
+				return
+			}
+		}
+	}
 }
 
 // availability is 1 when the node's pod that counts for availability in

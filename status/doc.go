@@ -12,6 +12,11 @@
 // ([NeedsUpdate]) and when it syncs the DaemonSet again to count pods that
 // become available after minReadySeconds ([RequeueAfter]).
 //
+// Compute is the sum of each node's share, [NodeCounts], turned into a
+// status by [FromCounts]: a caller that keeps the shares of a DaemonSet's
+// nodes up to date between events (package plan/incremental) computes the
+// same status from their sum without reading every node.
+//
 // Only the oldest pod on each node counts, so a node with an old ready pod
 // and a new unready one is ready but not updated. Compute runs in O(nodes)
 // without allocating, and never reads the clock: the grouping was judged

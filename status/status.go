@@ -69,44 +69,97 @@ func Compute(ds *appsv1.DaemonSet, g *placement.Grouping, opts Options) Result {
 	if ds == nil || g == nil {
 		return Result{}
 	}
-	var desired, current, misscheduled, ready, updated, available int32
+	var c Counts
 	for i := range g.Existing() {
-		n := g.At(i)
-		if !n.Exists() {
-			continue
-		}
-		hasPod := n.Len() > 0
-		if !n.Decision().ShouldRun() {
-			if hasPod {
-				misscheduled++
-			}
-			continue
-		}
-		desired++
-		if !hasPod {
-			continue
-		}
-		current++
-		p := n.Pod(0)
-		if p.Ready() {
-			ready++
-		}
-		if p.Available() {
-			available++
-		}
-		if p.Updated() {
-			updated++
-		}
+		c.Add(NodeCounts(g.At(i)))
 	}
+	return FromCounts(ds, c, opts)
+}
 
+// Counts are the node counts a DaemonSet's status is made of (rules 1 to 3
+// of [Compute]), summed over the nodes.
+type Counts struct {
+	// Desired counts the existing nodes whose Decision.ShouldRun holds.
+	Desired int32
+	// Current counts those of them with at least one pod.
+	Current int32
+	// Misscheduled counts the existing nodes with a pod where ShouldRun
+	// does not hold.
+	Misscheduled int32
+	// Ready, Updated and Available count the current nodes whose oldest
+	// pod is ready, updated and available.
+	Ready, Updated, Available int32
+}
+
+// Add adds d's counts to c's.
+func (c *Counts) Add(d Counts) {
+	c.Desired += d.Desired
+	c.Current += d.Current
+	c.Misscheduled += d.Misscheduled
+	c.Ready += d.Ready
+	c.Updated += d.Updated
+	c.Available += d.Available
+}
+
+// Sub subtracts d's counts from c's.
+func (c *Counts) Sub(d Counts) {
+	c.Desired -= d.Desired
+	c.Current -= d.Current
+	c.Misscheduled -= d.Misscheduled
+	c.Ready -= d.Ready
+	c.Updated -= d.Updated
+	c.Available -= d.Available
+}
+
+// NodeCounts returns what one entry of a Grouping adds to the counts:
+// every field 0 or 1, all 0 for a node that does not exist (rule 1). It is
+// the per-node step of [Compute], for callers that keep the counts of a
+// DaemonSet up to date node by node (package plan/incremental).
+func NodeCounts(n placement.NodePods) Counts {
+	var c Counts
+	if !n.Exists() {
+		return c
+	}
+	hasPod := n.Len() > 0
+	if !n.Decision().ShouldRun() {
+		if hasPod {
+			c.Misscheduled = 1
+		}
+		return c
+	}
+	c.Desired = 1
+	if !hasPod {
+		return c
+	}
+	c.Current = 1
+	p := n.Pod(0)
+	if p.Ready() {
+		c.Ready = 1
+	}
+	if p.Available() {
+		c.Available = 1
+	}
+	if p.Updated() {
+		c.Updated = 1
+	}
+	return c
+}
+
+// FromCounts returns the Result [Compute] returns for a Grouping whose
+// [NodeCounts] sum to c (rules 4 to 7): Compute is FromCounts of the sum.
+// A nil ds gives the zero Result.
+func FromCounts(ds *appsv1.DaemonSet, c Counts, opts Options) Result {
+	if ds == nil {
+		return Result{}
+	}
 	st := ds.Status
-	st.DesiredNumberScheduled = desired
-	st.CurrentNumberScheduled = current
-	st.NumberMisscheduled = misscheduled
-	st.NumberReady = ready
-	st.UpdatedNumberScheduled = updated
-	st.NumberAvailable = available
-	st.NumberUnavailable = desired - available
+	st.DesiredNumberScheduled = c.Desired
+	st.CurrentNumberScheduled = c.Current
+	st.NumberMisscheduled = c.Misscheduled
+	st.NumberReady = c.Ready
+	st.UpdatedNumberScheduled = c.Updated
+	st.NumberAvailable = c.Available
+	st.NumberUnavailable = c.Desired - c.Available
 	if !opts.StatusOnly {
 		st.ObservedGeneration = ds.Generation
 	}
