@@ -27,6 +27,7 @@ import (
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/plan/control"
+	"github.com/dsplan/dsplan/plan/incremental"
 	"github.com/dsplan/dsplan/rollout"
 )
 
@@ -36,6 +37,13 @@ import (
 // listers only), with the decision part one call to plan.Cluster.Plan and
 // the state kube-controller-manager keeps in memory (expectations,
 // failed-pod backoff) in package control.
+//
+// With a Planner (package plan/incremental, the default), the informer
+// handlers also feed every node, pod, DaemonSet and ControllerRevision
+// event to it, and a sync plans from its index instead of the listers'
+// lists: the same plan, at the cost of what changed since the last one.
+// Every resync period the Planner is rebuilt from the listers, which
+// repairs what a missed event would have left behind.
 type Controller struct {
 	client   kubernetes.Interface
 	recorder record.EventRecorder
@@ -61,6 +69,11 @@ type Controller struct {
 	// written remembers, per DaemonSet, what its last sync wrote that the
 	// informers must show before the next sync plans (see fresh).
 	written map[string]writes
+	// planner, when not nil, is the incremental index every handler
+	// feeds; syncs plan from it.
+	planner *incremental.Planner
+	// resync is how often the planner is rebuilt from the listers.
+	resync time.Duration
 }
 
 // writes are the objects one sync wrote, which the caches must show before
@@ -80,8 +93,11 @@ type writes struct {
 // its DaemonSet's last writes.
 const staleWritesTimeout = 30 * time.Second
 
-// NewController wires the informers of factory to a controller.
-func NewController(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder) *Controller {
+// NewController wires the informers of factory to a controller. With
+// incremental, syncs plan from a plan/incremental Planner fed by the
+// handlers and rebuilt from the listers every resync (0: never); without,
+// from the listers' lists through plan.Cluster.
+func NewController(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, incrementalPlanning bool, resync time.Duration) *Controller {
 	dsInformer := factory.Apps().V1().DaemonSets()
 	nodeInformer := factory.Core().V1().Nodes()
 	podInformer := factory.Core().V1().Pods()
@@ -99,16 +115,20 @@ func NewController(client kubernetes.Interface, factory informers.SharedInformer
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "daemonset"}),
 		clusterStale: true,
 		written:      map[string]writes{},
+		resync:       resync,
+	}
+	if incrementalPlanning {
+		c.planner = &incremental.Planner{}
 	}
 	must(dsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		AddFunc:    c.setDaemonSet,
+		UpdateFunc: func(_, obj any) { c.setDaemonSet(obj) },
 		DeleteFunc: c.deleteDaemonSet,
 	}))
 	must(nodeInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { c.nodesChanged() },
-		UpdateFunc: func(old, cur any) { c.nodeUpdated(old, cur) },
-		DeleteFunc: func(any) { c.nodesChanged() },
+		AddFunc:    c.addNode,
+		UpdateFunc: c.nodeUpdated,
+		DeleteFunc: c.deleteNode,
 	}))
 	must(podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.addPod,
@@ -116,9 +136,9 @@ func NewController(client kubernetes.Interface, factory informers.SharedInformer
 		DeleteFunc: c.deletePod,
 	}))
 	must(revInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueueOwner,
-		UpdateFunc: func(_, obj any) { c.enqueueOwner(obj) },
-		DeleteFunc: c.enqueueOwner,
+		AddFunc:    c.setRevision,
+		UpdateFunc: func(_, obj any) { c.setRevision(obj) },
+		DeleteFunc: c.deleteRevision,
 	}))
 	return c
 }
@@ -137,8 +157,14 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return errors.New("caches did not sync")
 	}
-	logger.Info("Caches synced; starting workers", "workers", workers)
+	logger.Info("Caches synced; starting workers", "workers", workers, "incremental", c.planner != nil)
 	var wg sync.WaitGroup
+	if c.planner != nil && c.resync > 0 {
+		// The handlers have fed the planner every object already; a
+		// rebuild from the listers each resync period repairs what a
+		// missed event would have left behind.
+		wg.Go(func() { c.rebuildEvery(ctx) })
+	}
 	for range workers {
 		wg.Go(func() { wait.UntilWithContext(ctx, c.worker, time.Second) })
 	}
@@ -210,45 +236,61 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	// deletion, so expectations met here mean the lists below hold every
 	// pod they counted. The other way round, a creation observed between
 	// the list and the check was planned again: a second pod on the node.
+	// With a planner, its handlers fed it each pod before they lowered the
+	// expectations, which holds the same guarantee.
 	now := time.Now()
 	c.mu.Lock()
 	pending := c.expectations.Pending(key, now)
-	c.mu.Unlock()
-	nodes, err := c.nodes.List(labels.Everything())
-	if err != nil {
-		return 0, err
-	}
-	pods, err := c.pods.Pods(namespace).List(labels.Everything())
-	if err != nil {
-		return 0, err
-	}
-	revisions, err := c.revisions.ControllerRevisions(namespace).List(labels.Everything())
-	if err != nil {
-		return 0, err
-	}
-	c.mu.Lock()
-	cluster := c.clusterFor(nodes)
-	s := plan.Snapshot{
-		DaemonSet: ds, Pods: pods, Revisions: revisions, Now: now,
-		PendingExpectations: pending,
-		FailedPodBackoff:    c.backoff.Delays(ds, now),
-	}
 	c.mu.Unlock()
 
 	// The DaemonSet's own rollout.dsplan.io/ annotations set its rollout
 	// controls; a group shares a budget of one unavailable DaemonSet per
 	// node with the others of its group, whose syncs are serialized.
 	opts := plan.Options{Annotations: true}
-	if group := ds.Annotations[rollout.AnnotationGroup]; group != "" {
-		unlock := c.lockGroup(group)
-		defer unlock()
-		opts.Rollout.Held = c.heldFor(ds, group, cluster, now)
+	var cluster *plan.Cluster
+	if group := ds.Annotations[rollout.AnnotationGroup]; group != "" || c.planner == nil {
+		nodes, err := c.nodes.List(labels.Everything())
+		if err != nil {
+			return 0, err
+		}
+		c.mu.Lock()
+		cluster = c.clusterFor(nodes)
+		c.mu.Unlock()
+		if group != "" {
+			unlock := c.lockGroup(group)
+			defer unlock()
+			opts.Rollout.Held = c.heldFor(ds, group, cluster, now)
+		}
 	}
-	p := cluster.Plan(s, opts)
+	var p plan.Plan
+	if c.planner != nil {
+		c.mu.Lock()
+		// The lister's DaemonSet is at least as new as the planner's (an
+		// informer stores an object before its handler runs).
+		c.planner.SetDaemonSet(ds)
+		p = c.planner.Plan(key, now, pending, c.backoff.Delays(ds, now), opts)
+		c.mu.Unlock()
+	} else {
+		pods, err := c.pods.Pods(namespace).List(labels.Everything())
+		if err != nil {
+			return 0, err
+		}
+		revisions, err := c.revisions.ControllerRevisions(namespace).List(labels.Everything())
+		if err != nil {
+			return 0, err
+		}
+		c.mu.Lock()
+		backoff := c.backoff.Delays(ds, now)
+		c.mu.Unlock()
+		p = cluster.Plan(plan.Snapshot{
+			DaemonSet: ds, Pods: pods, Revisions: revisions, Now: now,
+			PendingExpectations: pending, FailedPodBackoff: backoff,
+		}, opts)
+	}
 	for _, e := range control.PlanEvents(ds, p) {
 		c.recorder.Event(ds, e.Type, e.Reason, e.Message)
 	}
-	if !s.PendingExpectations {
+	if !pending {
 		c.mu.Lock()
 		c.expectations.Expect(key, p, now)
 		c.backoff.Observe(ds, p, now)
@@ -347,6 +389,77 @@ func (c *Controller) remember(key string, w writes) {
 	c.written[key] = w
 }
 
+// rebuildEvery rebuilds the planner from the listers every resync period
+// until ctx ends.
+func (c *Controller) rebuildEvery(ctx context.Context) {
+	t := time.NewTicker(c.resync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.rebuild(ctx)
+		}
+	}
+}
+
+// rebuild replaces the planner's content with the listers' (Planner.Reset)
+// and queues every DaemonSet.
+func (c *Controller) rebuild(ctx context.Context) {
+	nodes, err1 := c.nodes.List(labels.Everything())
+	pods, err2 := c.pods.List(labels.Everything())
+	dss, err3 := c.dsLister.List(labels.Everything())
+	revisions, err4 := c.revisions.List(labels.Everything())
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		klog.FromContext(ctx).Error(err, "Planner not rebuilt")
+		return
+	}
+	start := time.Now()
+	c.mu.Lock()
+	c.planner.Reset(start, nodes, pods, dss, revisions)
+	stats := c.planner.Stats()
+	c.mu.Unlock()
+	klog.FromContext(ctx).V(2).Info("Planner rebuilt from the listers", "took", time.Since(start), "nodes", len(nodes), "pods", len(pods),
+		"daemonSets", len(dss), "plans", stats.Plans, "builds", stats.Builds, "fullPlans", stats.FullPlans, "groupedUpdates", stats.GroupedUpdates)
+	for _, ds := range dss {
+		c.enqueue(ds)
+	}
+}
+
+// setDaemonSet is the DaemonSet informer's add and update handler.
+func (c *Controller) setDaemonSet(obj any) {
+	if ds, ok := obj.(*appsv1.DaemonSet); ok && c.planner != nil {
+		c.mu.Lock()
+		c.planner.SetDaemonSet(ds)
+		c.mu.Unlock()
+	}
+	c.enqueue(obj)
+}
+
+// setRevision is the ControllerRevision informer's add and update handler.
+func (c *Controller) setRevision(obj any) {
+	if rev, ok := obj.(*appsv1.ControllerRevision); ok && c.planner != nil {
+		c.mu.Lock()
+		c.planner.SetRevision(rev)
+		c.mu.Unlock()
+	}
+	c.enqueueOwner(obj)
+}
+
+// deleteRevision is the ControllerRevision informer's delete handler.
+func (c *Controller) deleteRevision(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if rev, ok := obj.(*appsv1.ControllerRevision); ok && c.planner != nil {
+		c.mu.Lock()
+		c.planner.DeleteRevision(rev.Namespace, rev.Name)
+		c.mu.Unlock()
+	}
+	c.enqueueOwner(obj)
+}
+
 func (c *Controller) enqueue(obj any) {
 	if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
 		c.queue.Add(key)
@@ -356,6 +469,11 @@ func (c *Controller) enqueue(obj any) {
 func (c *Controller) deleteDaemonSet(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
+	}
+	if ds, ok := obj.(*appsv1.DaemonSet); ok && c.planner != nil {
+		c.mu.Lock()
+		c.planner.DeleteDaemonSet(ds.Namespace, ds.Name)
+		c.mu.Unlock()
 	}
 	c.enqueue(obj)
 }
@@ -371,29 +489,49 @@ func (c *Controller) enqueueAll() {
 	}
 }
 
-func (c *Controller) nodesChanged() {
+// addNode is the node informer's add handler.
+func (c *Controller) addNode(obj any) {
+	c.setNode(obj)
+	c.enqueueAll()
+}
+
+// deleteNode is the node informer's delete handler.
+func (c *Controller) deleteNode(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
 	c.mu.Lock()
 	c.clusterStale = true
+	if node, ok := obj.(*corev1.Node); ok && c.planner != nil {
+		c.planner.DeleteNode(node.Name)
+	}
 	c.mu.Unlock()
 	c.enqueueAll()
 }
 
-// nodeUpdated ignores the heartbeats that change neither labels, taints nor
-// anything else placement reads (a node's status changes every few
-// seconds).
+// setNode records a node's new version: the prepared node list is rebuilt
+// at the next plan that needs it, the planner updated now.
+func (c *Controller) setNode(obj any) {
+	c.mu.Lock()
+	c.clusterStale = true
+	if node, ok := obj.(*corev1.Node); ok && c.planner != nil {
+		c.planner.SetNode(node)
+	}
+	c.mu.Unlock()
+}
+
+// nodeUpdated queues nothing for the heartbeats that change neither
+// labels, taints nor anything else placement reads (a node's status
+// changes every few seconds).
 func (c *Controller) nodeUpdated(old, cur any) {
+	c.setNode(cur)
 	o, ok1 := old.(*corev1.Node)
 	n, ok2 := cur.(*corev1.Node)
 	if ok1 && ok2 && labels.Equals(o.Labels, n.Labels) && fmt.Sprint(o.Spec.Taints) == fmt.Sprint(n.Spec.Taints) &&
 		o.Spec.Unschedulable == n.Spec.Unschedulable && o.Name == n.Name {
-		// Placement reads the name, labels and taints only, but the
-		// prepared node list holds the objects: refresh it lazily.
-		c.mu.Lock()
-		c.clusterStale = true
-		c.mu.Unlock()
 		return
 	}
-	c.nodesChanged()
+	c.enqueueAll()
 }
 
 // owner returns the key of the DaemonSet controlling obj, if any.
@@ -448,9 +586,10 @@ func (c *Controller) addPod(obj any) {
 	if !ok {
 		return
 	}
+	c.setPod(pod)
 	if pod.DeletionTimestamp != nil {
 		// Seen for the first time while being deleted (a relist).
-		c.deletePod(pod)
+		c.podGone(pod)
 		return
 	}
 	if key, ok := owner(pod); ok {
@@ -469,10 +608,11 @@ func (c *Controller) updatePod(old, cur any) {
 	if !ok1 || !ok2 || pod.ResourceVersion == o.ResourceVersion {
 		return // a resync with nothing new
 	}
+	c.setPod(pod)
 	if pod.DeletionTimestamp != nil {
 		// As upstream: every update of a pod being deleted counts as its
 		// deletion, so that a replacement need not wait for the kubelet.
-		c.deletePod(pod)
+		c.podGone(pod)
 		return
 	}
 	oldKey, hadOwner := owner(o)
@@ -493,6 +633,19 @@ func (c *Controller) updatePod(old, cur any) {
 	}
 }
 
+// setPod gives the planner a pod's new version. It runs before the
+// handler lowers the expectations: expectations met at a sync then mean
+// the planner holds every pod they counted.
+func (c *Controller) setPod(pod *corev1.Pod) {
+	if c.planner == nil {
+		return
+	}
+	c.mu.Lock()
+	c.planner.SetPod(pod)
+	c.mu.Unlock()
+}
+
+// deletePod is the pod informer's delete handler.
 func (c *Controller) deletePod(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
@@ -501,6 +654,17 @@ func (c *Controller) deletePod(obj any) {
 	if !ok {
 		return
 	}
+	if c.planner != nil {
+		c.mu.Lock()
+		c.planner.DeletePod(pod.Namespace, pod.Name)
+		c.mu.Unlock()
+	}
+	c.podGone(pod)
+}
+
+// podGone observes a pod's deletion (or the start of its graceful
+// deletion) for the expectations and queues its DaemonSet.
+func (c *Controller) podGone(pod *corev1.Pod) {
 	if key, ok := owner(pod); ok {
 		c.mu.Lock()
 		c.expectations.DeletionObserved(key)

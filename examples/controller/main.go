@@ -12,6 +12,13 @@
 // that loses the lease exits at once. A leader whose last renewal is older
 // than the renew deadline sends no write at all (see leaseFence), so that a
 // leader paused past its lease cannot write next to its successor.
+//
+// By default (--incremental) the informers' handlers feed every event to a
+// plan/incremental Planner and each sync plans from its index: plan.New's
+// plan, at the cost of what changed since the last sync instead of a pass
+// over every node and pod of the DaemonSet. The Planner is rebuilt from the
+// listers every --resync period. --incremental=false plans from the
+// listers' lists on every sync.
 package main
 
 import (
@@ -43,7 +50,8 @@ func main() {
 	workers := flag.Int("workers", 2, "DaemonSets synced in parallel")
 	qps := flag.Float64("kube-api-qps", 200, "client-side rate limit of API requests per second")
 	burst := flag.Int("kube-api-burst", 400, "client-side burst of API requests")
-	resync := flag.Duration("resync", 10*time.Minute, "informers' resync period")
+	resync := flag.Duration("resync", 10*time.Minute, "informers' resync period, and how often the incremental planner is rebuilt from the listers")
+	incrementalPlanning := flag.Bool("incremental", true, "plan from a plan/incremental Planner fed by the informers' events; false plans from the listers' lists on every sync (plan.Cluster)")
 	leaderElect := flag.Bool("leader-elect", true, "elect a leader through a Lease before writing")
 	leaseNamespace := flag.String("leader-elect-namespace", "kube-system", "namespace of the leader-election Lease")
 	leaseName := flag.String("leader-elect-name", "dsplan-controller", "name of the leader-election Lease")
@@ -54,7 +62,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, options{
-		kubeconfig: *kubeconfig, workers: *workers, qps: float32(*qps), burst: *burst, resync: *resync,
+		kubeconfig: *kubeconfig, workers: *workers, incremental: *incrementalPlanning, qps: float32(*qps), burst: *burst, resync: *resync,
 		leaderElect: *leaderElect, leaseNamespace: *leaseNamespace, leaseName: *leaseName, identity: *identity, stats: *stats,
 	}); err != nil {
 		klog.ErrorS(err, "controller failed")
@@ -65,6 +73,7 @@ func main() {
 type options struct {
 	kubeconfig                string
 	workers                   int
+	incremental               bool
 	qps                       float32
 	burst                     int
 	resync                    time.Duration
@@ -115,7 +124,7 @@ func run(ctx context.Context, o options) error {
 
 	start := func(ctx context.Context) {
 		factory := informers.NewSharedInformerFactory(client, o.resync)
-		c := NewController(client, factory, recorder)
+		c := NewController(client, factory, recorder, o.incremental, o.resync)
 		factory.Start(ctx.Done())
 		if err := c.Run(ctx, o.workers); err != nil {
 			klog.ErrorS(err, "controller stopped")

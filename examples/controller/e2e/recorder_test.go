@@ -66,6 +66,7 @@ type recorder struct {
 	nodeChanges []nodeVersion            // every node version, in arrival order
 	pending     []pendingUnavailable
 	discounted  int           // states over the limit only in the recorder's lagging node view
+	tombstones  int           // pod deletions learnt from a relist (see onPod)
 	trace       *bufio.Writer // one line per event (DSPLAN_E2E_TRACE=1), nil otherwise
 	traceFile   *os.File
 }
@@ -176,21 +177,24 @@ func startRecorder(ctx context.Context, client kubernetes.Interface, ns, tracePa
 	}
 	r.factory = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(ns))
 	r.nodeF = informers.NewSharedInformerFactory(client, 0)
-	handlers := map[cache.SharedIndexInformer]func(old, cur any){
-		r.factory.Core().V1().Pods().Informer():                func(o, c any) { r.onPod(asPod(o), asPod(c)) },
-		r.factory.Apps().V1().DaemonSets().Informer():          func(o, c any) { r.onDaemonSet(asDS(o), asDS(c)) },
-		r.factory.Apps().V1().ControllerRevisions().Informer(): func(o, c any) { r.onRevision(asRev(o), asRev(c)) },
-		r.nodeF.Core().V1().Nodes().Informer():                 func(o, c any) { r.onNode(asNode(o), asNode(c)) },
+	// tomb: a deletion learnt from a relist (the watch broke, e.g. when
+	// kube-apiserver restarted): when it happened is unknown.
+	handlers := map[cache.SharedIndexInformer]func(old, cur any, tomb bool){
+		r.factory.Core().V1().Pods().Informer():                func(o, c any, tomb bool) { r.onPod(asPod(o), asPod(c), tomb) },
+		r.factory.Apps().V1().DaemonSets().Informer():          func(o, c any, _ bool) { r.onDaemonSet(asDS(o), asDS(c)) },
+		r.factory.Apps().V1().ControllerRevisions().Informer(): func(o, c any, _ bool) { r.onRevision(asRev(o), asRev(c)) },
+		r.nodeF.Core().V1().Nodes().Informer():                 func(o, c any, _ bool) { r.onNode(asNode(o), asNode(c)) },
 	}
 	for inf, h := range handlers {
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { h(nil, obj) },
-			UpdateFunc: func(_, obj any) { h(nil, obj) }, // the previous state is the recorder's own copy
+			AddFunc:    func(obj any) { h(nil, obj, false) },
+			UpdateFunc: func(_, obj any) { h(nil, obj, false) }, // the previous state is the recorder's own copy
 			DeleteFunc: func(obj any) {
-				if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				d, tomb := obj.(cache.DeletedFinalStateUnknown)
+				if tomb {
 					obj = d.Obj
 				}
-				h(obj, nil)
+				h(obj, nil, tomb)
 			},
 		}); err != nil {
 			return nil, err
@@ -383,7 +387,11 @@ func (r *recorder) onRevision(deleted, cur *appsv1.ControllerRevision) {
 	}
 }
 
-func (r *recorder) onPod(deleted, cur *corev1.Pod) {
+// onPod records a pod's new state. A deletion learnt from a relist (tomb)
+// is not a controller's disruption: the replacement may have been created
+// long before, and the relist delivers the deletions before the creations
+// it also missed.
+func (r *recorder) onPod(deleted, cur *corev1.Pod, tomb bool) {
 	if deleted == nil && cur == nil {
 		return
 	}
@@ -396,7 +404,10 @@ func (r *recorder) onPod(deleted, cur *corev1.Pod) {
 	name := pod.Name
 	prev := r.pods[name]
 	r.stateRV = parseRV(pod.ResourceVersion)
-	r.tracef("pod %s %s rv=%s node=%s hash=%s phase=%s ready=%v deleting=%v", eventType(cur != nil), name,
+	if tomb {
+		r.tombstones++
+	}
+	r.tracef("pod %s %s (tombstone %v) rv=%s node=%s hash=%s phase=%s ready=%v deleting=%v", eventType(cur != nil), name, tomb,
 		pod.ResourceVersion, targetNode(pod), pod.Labels[hashLabel], pod.Status.Phase, podReady(pod), pod.DeletionTimestamp != nil)
 	if prev != nil {
 		if m := r.podsOn[targetNode(prev)]; m != nil {
@@ -426,7 +437,7 @@ func (r *recorder) onPod(deleted, cur *corev1.Pod) {
 	case cur == nil:
 		tr.deleted++
 	}
-	r.checkControllerDisruption(tr, ref.UID, prev, cur)
+	r.checkControllerDisruption(tr, ref.UID, prev, cur, tomb)
 	r.check(node)
 }
 
@@ -484,7 +495,7 @@ func (r *recorder) livePods(uid types.UID, node string) []*corev1.Pod {
 // never became ready, which upstream replaces without counting it against
 // maxUnavailable, or a pod still Pending) do not put their node in the set:
 // their node was already unavailable before the controller acted.
-func (r *recorder) checkControllerDisruption(tr *dsTrack, uid types.UID, prev, cur *corev1.Pod) {
+func (r *recorder) checkControllerDisruption(tr *dsTrack, uid types.UID, prev, cur *corev1.Pod, tomb bool) {
 	pod := cur
 	if pod == nil {
 		pod = prev
@@ -495,7 +506,7 @@ func (r *recorder) checkControllerDisruption(tr *dsTrack, uid types.UID, prev, c
 	node := targetNode(pod)
 	ds := r.dsByUID(uid)
 	now := time.Now()
-	if prev != nil && ds != nil && ds.DeletionTimestamp == nil && !r.dsDeletes[ds.Name] && !r.expected[pod.Name] &&
+	if !tomb && prev != nil && ds != nil && ds.DeletionTimestamp == nil && !r.dsDeletes[ds.Name] && !r.expected[pod.Name] &&
 		podLive(prev) && podAvailable(prev, ds.Spec.MinReadySeconds, now) &&
 		(cur == nil || cur.DeletionTimestamp != nil) {
 		if !r.hasAvailable(uid, node, ds.Spec.MinReadySeconds, now) {
@@ -781,6 +792,9 @@ func (r *recorder) summary() string {
 	defer r.lock()()
 	var b strings.Builder
 	fmt.Fprintf(&b, "recorded %d events in %.1fs", r.events, r.since())
+	if r.tombstones > 0 {
+		fmt.Fprintf(&b, " (%d pod deletions learnt from a relist, not judged)", r.tombstones)
+	}
 	if r.discounted > 0 {
 		fmt.Fprintf(&b, " (%d states over maxUnavailable only in the lagging node view, dropped)", r.discounted)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +24,9 @@ const scaleLabel = "dsplan.e2e/scale"
 // TestScale measures both DaemonSet controllers on DSPLAN_E2E_SCALE nodes
 // (comma-separated sizes, e.g. "1000,5000"; skipped when unset), each on a
 // fresh cluster per size and controller (DSPLAN_E2E_SCALE_CONTROLLERS,
-// default "kcm,dsplan"), in three phases: a DaemonSet is created (nodeSelector
+// default "kcm,dsplan"; "dsplan-full" is the dsplan controller with
+// --incremental=false, planning from the listers on every sync), in three
+// phases: a DaemonSet is created (nodeSelector
 // dsplan.e2e/scale=in, maxUnavailable 10%); its template changes (a rolling
 // update); half the nodes get dsplan.e2e/scale=out. Per phase: the time to
 // converge (as the recorder's watches see it, checked every 500 ms), the
@@ -86,8 +89,16 @@ type scaleRow struct {
 
 func scaleRun(t *testing.T, ctx context.Context, cfg config, ctrl string, n int) []scaleRow {
 	start := time.Now()
+	spec := ctrl
+	if ctrl == "dsplan-full" {
+		// The dsplan controller planning from the listers' lists on every
+		// sync, as kube-controller-manager does, instead of its
+		// incremental planner.
+		spec = "dsplan"
+		cfg.controllerArgs = append(slices.Clip(cfg.controllerArgs), "--incremental=false")
+	}
 	c := startCluster(t, ctx, cfg, clusterSpec{
-		controller: ctrl, nodes: n, kcmControllers: []string{"serviceaccount"},
+		controller: spec, nodes: n, kcmControllers: []string{"serviceaccount"},
 		nodeLabels: map[string]string{scaleLabel: "in"}, nodeLease: time.Hour,
 		// Without the node lifecycle controller nothing would remove the
 		// node.kubernetes.io/not-ready:NoSchedule taint this admission
@@ -103,7 +114,7 @@ func scaleRun(t *testing.T, ctx context.Context, cfg config, ctrl string, n int)
 	s.timeout = max(convergeTimeout, time.Duration(n)*120*time.Millisecond)
 
 	ctrlProc := c.named("kube-controller-manager")
-	if ctrl == "dsplan" {
+	if spec == "dsplan" {
 		ctrlProc = c.controllers.Proc(0)
 	}
 	apiserver := c.named("kube-apiserver")

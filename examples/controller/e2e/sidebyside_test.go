@@ -28,13 +28,20 @@ func TestSideBySide(t *testing.T) {
 	cfg, ctx := requireE2E(t)
 	ends := map[string][]endState{}
 	requests := map[string]requestCounts{}
+	cpu := map[string]float64{}
 	for _, ctrl := range []string{"kcm", "dsplan"} {
 		if ctx.Err() != nil {
 			t.Fatalf("interrupted: %v", ctx.Err())
 		}
 		t.Run(ctrl, func(t *testing.T) {
 			c := newCluster(t, ctx, cfg, clusterSpec{controller: ctrl})
+			proc := c.named("kube-controller-manager")
+			if ctrl == "dsplan" {
+				proc = c.controllers.Proc(0)
+			}
+			cpu0 := proc.cpuSeconds()
 			runScenarios(t, c, scenarios)
+			cpu[ctrl] = proc.cpuSeconds() - cpu0
 			ends[ctrl] = c.endStates()
 			requests[ctrl] = c.controllerRequests(t)
 		})
@@ -49,6 +56,11 @@ func TestSideBySide(t *testing.T) {
 			ctrl, len(scenarios), requests[ctrl].total(), requests[ctrl].writes(), requests[ctrl])
 		fmt.Printf("E2E-REQUESTS controller=%s total=%d writes=%d %v\n", ctrl, requests[ctrl].total(), requests[ctrl].writes(), requests[ctrl])
 	}
+	// kube-controller-manager's CPU is all of its controllers'; the dsplan
+	// controller's is its own (incremental planning unless
+	// DSPLAN_E2E_CONTROLLER_ARGS says --incremental=false).
+	t.Logf("CPU seconds over the scenarios: kube-controller-manager (every controller, daemonset included) %.2f; dsplan controller %.2f", cpu["kcm"], cpu["dsplan"])
+	fmt.Printf("E2E-CPU kcm=%.2f dsplan=%.2f\n", cpu["kcm"], cpu["dsplan"])
 	if len(diffs) > 0 {
 		t.Errorf("%d end-state differences between kcm and dsplan:\n  %s", len(diffs), strings.Join(diffs, "\n  "))
 	} else {
