@@ -425,9 +425,18 @@ func (ns *namespace) revisionsChanged() {
 // makes the Planner right again. The lists are not modified; the objects
 // are kept.
 func (p *Planner) Reset(now time.Time, nodes []*corev1.Node, pods []*corev1.Pod, daemonSets []*appsv1.DaemonSet, revisions []*appsv1.ControllerRevision) {
-	*p = Planner{stats: p.stats, broken: p.broken, now: now.Round(0)}
-	p.slots = make([]slot, 0, len(nodes))
-	p.byName = make(map[string]int32, len(nodes))
+	// A resync reuses the memory of the largest tables (the slots and the
+	// maps by name): nothing else refers to them.
+	old := *p
+	*p = Planner{stats: p.stats, broken: p.broken, now: now.Round(0), scratch: old.scratch[:0]}
+	if cap(old.slots) >= len(nodes) && old.byName != nil {
+		clear(old.slots[:cap(old.slots)])
+		clear(old.byName)
+		p.slots, p.byName = old.slots[:0], old.byName
+	} else {
+		p.slots = make([]slot, 0, len(nodes))
+		p.byName = make(map[string]int32, len(nodes))
+	}
 	for _, n := range nodes {
 		if n != nil {
 			// One map write per node; a name listed twice is found below.
@@ -496,7 +505,12 @@ func (p *Planner) Reset(now time.Time, nodes []*corev1.Node, pods []*corev1.Pod,
 		p.namespace(g.namespace).owned[g.owner] = &podList{recs: make([]*podRec, 0, n)}
 	}
 	for name, n := range total {
-		p.namespaces[name].pods = make(map[string]*podRec, n)
+		if o := old.namespaces[name]; o != nil && len(o.pods) >= n/2 {
+			clear(o.pods)
+			p.namespaces[name].pods = o.pods
+		} else {
+			p.namespaces[name].pods = make(map[string]*podRec, n)
+		}
 	}
 	recs := make([]podRec, len(keep))
 	i := 0
