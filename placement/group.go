@@ -297,7 +297,8 @@ type Grouper struct {
 // the last Grouping. Its memory stays for reuse.
 func (gr *Grouper) Reset() {
 	g := &gr.g
-	gr.index.nodes, gr.index.repeats = nil, gr.index.repeats[:0]
+	clear(gr.index.names)
+	gr.index.names, gr.index.repeats = gr.index.names[:0], gr.index.repeats[:0]
 	clear(g.nodes)
 	clear(g.pods)
 	*g = Grouping{nodes: g.nodes[:0], pods: g.pods[:0], states: g.states[:0], claims: g.claims[:0]}
@@ -333,22 +334,33 @@ func (gr *Grouper) Group(in GroupInput) (*Grouping, error) {
 	}
 	g.nodes = resize(g.nodes, len(nodes))
 	g.existing = len(nodes)
+	// One pass over the nodes reads each node once: its name, and what
+	// its decision needs. The index is then built from the names alone
+	// (reading every node twice cost a cache miss per node: 9 ms at
+	// 100,000 nodes), and a node whose name an earlier node has is
+	// dropped afterwards.
+	var names []string
+	var repeats []int
 	if index == nil {
 		slots := resize(gr.index.slots, indexSize(len(nodes)))
 		clear(slots)
-		gr.index = newNodeIndex(slots)
+		gr.index = newNodeIndex(slots, gr.index.names)
 		index = &gr.index
-		index.insertAll(nodeList(nodes))
+		names = resize(index.names, len(nodes))
+	} else {
+		repeats = index.repeats
 	}
 	nilNodes := 0
 	var repeated []string
-	repeats := index.repeats
 	for i, node := range nodes {
 		n := &g.nodes[i]
 		switch {
 		case node == nil:
 			nilNodes++
 			*n = nodeEntry{}
+			if names != nil {
+				names[i] = ""
+			}
 		case len(repeats) > 0 && repeats[0] == i:
 			// Of two nodes with one name the first counts
 			// (kube-controller-manager's maps are keyed by name).
@@ -357,6 +369,9 @@ func (gr *Grouper) Group(in GroupInput) (*Grouping, error) {
 			*n = nodeEntry{}
 		default:
 			*n = nodeEntry{name: node.Name, node: node}
+			if names != nil {
+				names[i] = n.name
+			}
 			if set != nil {
 				n.decision = set.evaluate(i)
 			} else {
@@ -365,6 +380,17 @@ func (gr *Grouper) Group(in GroupInput) (*Grouping, error) {
 			if n.decision.ShouldRun() {
 				g.desired++
 			}
+		}
+	}
+	if names != nil {
+		index.insertNames(names)
+		for _, i := range index.repeats {
+			n := &g.nodes[i]
+			if n.decision.ShouldRun() {
+				g.desired--
+			}
+			repeated = append(repeated, n.name)
+			*n = nodeEntry{}
 		}
 	}
 	if nilNodes > 0 {

@@ -12,10 +12,13 @@ import (
 // Group (setting up its table, then an insert and a lookup per node;
 // BenchmarkNodeIndex compares the two); this table is one allocation, and
 // a 32-bit tag from the hash next to each position spares most string
-// comparisons.
+// comparisons. The names are copied into one array: a lookup that read
+// them through the node pointers missed the cache once more per pod
+// (steady plan at 100,000 nodes: 28 → 37 ms).
 type nodeIndex struct {
-	seed  maphash.Seed
-	nodes []*corev1.Node
+	seed maphash.Seed
+	// names holds each position's node name ("" for a nil node).
+	names []string
 	// slots hold tag<<32 | position+1, 0 when empty.
 	slots []uint64
 	mask  uint64
@@ -35,25 +38,40 @@ func indexSize(n int) int {
 }
 
 // newNodeIndex returns an empty index over slots, which must be zeroed and
-// of a size indexSize returned.
-func newNodeIndex(slots []uint64) nodeIndex {
-	return nodeIndex{seed: maphash.MakeSeed(), slots: slots, mask: uint64(len(slots) - 1)}
+// of a size indexSize returned; names is memory for the names (nil for
+// new).
+func newNodeIndex(slots []uint64, names []string) nodeIndex {
+	return nodeIndex{seed: maphash.MakeSeed(), slots: slots, mask: uint64(len(slots) - 1), names: names[:0]}
 }
 
 // nodeList is a node list as the index reads it.
 type nodeList []*corev1.Node
 
-// insertAll adds nodes to the empty index x. It is a loop of its own: the
-// table accesses are cache misses, which a short loop overlaps. Of two
-// nodes with one name, the first stays (kube-controller-manager's
-// node-to-pods map is keyed by name); nil nodes are skipped.
+// insertAll adds nodes to the empty index x. Of two nodes with one name,
+// the first stays (kube-controller-manager's node-to-pods map is keyed by
+// name); nil nodes are skipped.
 func (x *nodeIndex) insertAll(nodes nodeList) {
-	x.nodes = nodes
+	names := resize(x.names, len(nodes))
 	for i, node := range nodes {
-		if node == nil {
+		names[i] = ""
+		if node != nil {
+			names[i] = node.Name
+		}
+	}
+	x.insertNames(names)
+}
+
+// insertNames adds the nodes named names (a position each, "" for none)
+// to the empty index x, which keeps names. It is a loop of its own over a
+// dense array: the table accesses are cache misses, which a short loop
+// overlaps. Of two nodes with one name, the first stays.
+func (x *nodeIndex) insertNames(names []string) {
+	x.names = names
+	for i, name := range names {
+		if name == "" {
 			continue
 		}
-		h := maphash.String(x.seed, node.Name)
+		h := maphash.String(x.seed, name)
 		tag := h >> 32 << 32
 		for j := h & x.mask; ; j = (j + 1) & x.mask {
 			s := x.slots[j]
@@ -61,7 +79,7 @@ func (x *nodeIndex) insertAll(nodes nodeList) {
 				x.slots[j] = tag | uint64(i+1)
 				break
 			}
-			if s>>32<<32 == tag && nodes[uint32(s)-1].Name == node.Name {
+			if s>>32<<32 == tag && names[uint32(s)-1] == name {
 				x.repeats = append(x.repeats, i)
 				break
 			}
@@ -78,7 +96,7 @@ func (x *nodeIndex) lookup(name string) (int32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if s>>32<<32 == tag && x.nodes[uint32(s)-1].Name == name {
+		if s>>32<<32 == tag && x.names[uint32(s)-1] == name {
 			return int32(uint32(s) - 1), true
 		}
 	}

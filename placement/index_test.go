@@ -21,7 +21,7 @@ func BenchmarkNodeIndex(b *testing.B) {
 			slots := make([]uint64, indexSize(n))
 			for b.Loop() {
 				clear(slots)
-				x := newNodeIndex(slots)
+				x := newNodeIndex(slots, nil)
 				x.insertAll(nodes)
 				for i, node := range nodes {
 					if at, ok := x.lookup(node.Name); !ok || int(at) != i {
@@ -54,7 +54,7 @@ func BenchmarkNodeIndex(b *testing.B) {
 func TestNodeIndex(t *testing.T) {
 	node := func(name string) *corev1.Node { return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}} }
 	nodes := []*corev1.Node{node("a"), nil, node("b"), node("a"), node("c"), node("b")}
-	x := newNodeIndex(make([]uint64, indexSize(len(nodes))))
+	x := newNodeIndex(make([]uint64, indexSize(len(nodes))), nil)
 	x.insertAll(nodes)
 	for name, want := range map[string]int32{"a": 0, "b": 2, "c": 4} {
 		if at, ok := x.lookup(name); !ok || at != want {

@@ -40,7 +40,7 @@ type NodeSet struct {
 func NewNodeSet(nodes []*corev1.Node) *NodeSet {
 	// Most clusters have a label with a value per node (the hostname).
 	s := &NodeSet{nodes: slices.Clone(nodes), keys: map[string]int{}, values: make(map[string]int32, len(nodes))}
-	s.index = newNodeIndex(make([]uint64, indexSize(len(nodes))))
+	s.index = newNodeIndex(make([]uint64, indexSize(len(nodes))), nil)
 	s.index.insertAll(s.nodes)
 	for i, node := range s.nodes {
 		if node == nil {
