@@ -5,7 +5,8 @@
 // kube-controller-manager, or the dsplan example controller) and checks
 // invariants on every state the cluster passes through; it compares the two
 // controllers' end states (TestSideBySide), injects faults mid-rollout
-// (TestFaults), checks the dsplan rollout controls (TestControls) and
+// (TestFaults), checks the dsplan rollout controls (TestControls),
+// compares plan/forecast with real rollouts (TestForecast) and
 // measures both at scale (TestScale).
 //
 // The tests are skipped unless DSPLAN_E2E=1; run ./e2e/run.sh. See README.md.

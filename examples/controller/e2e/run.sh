@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command of the e2e harness: builds the pinned components (skipped
 # when already built) and runs the tests, each on fresh local clusters
-# (README.md): TestE2E, TestSideBySide, TestFaults, TestControls, and
+# (README.md): TestE2E, TestSideBySide, TestFaults, TestControls, TestForecast, and
 # TestScale when DSPLAN_E2E_SCALE is set.
 #
 #   DSPLAN_E2E_CONTROLLER=kcm|dsplan   TestE2E's DaemonSet controller (default kcm)
