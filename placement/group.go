@@ -350,6 +350,9 @@ func (gr *Grouper) Group(in GroupInput) (*Grouping, error) {
 	} else {
 		repeats = index.repeats
 	}
+	// g.nodes is all zeros here (Reset clears it, and what lies beyond its
+	// length was cleared when it was in use): only the fields set are
+	// written; writing whole entries cost a tenth of a fresh plan.
 	nilNodes := 0
 	var repeated []string
 	for i, node := range nodes {
@@ -357,7 +360,6 @@ func (gr *Grouper) Group(in GroupInput) (*Grouping, error) {
 		switch {
 		case node == nil:
 			nilNodes++
-			*n = nodeEntry{}
 			if names != nil {
 				names[i] = ""
 			}
@@ -366,9 +368,8 @@ func (gr *Grouper) Group(in GroupInput) (*Grouping, error) {
 			// (kube-controller-manager's maps are keyed by name).
 			repeats = repeats[1:]
 			repeated = append(repeated, node.Name)
-			*n = nodeEntry{}
 		default:
-			*n = nodeEntry{name: node.Name, node: node}
+			n.name, n.node = node.Name, node
 			if names != nil {
 				names[i] = n.name
 			}

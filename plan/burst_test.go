@@ -255,3 +255,32 @@ func createKeys(cs []plan.Create) []string {
 func TestBurstProperty(t *testing.T) {
 	rapid.Check(t, burstProperty)
 }
+
+// TestBurstOrderRanks pins the rank of every create and delete reason, and
+// that no create reason has a delete reason's string: burstOrder switches
+// on the string.
+func TestBurstOrderRanks(t *testing.T) {
+	creates := map[rollout.CreateReason]int{
+		rollout.CreateMissing: 0, rollout.CreateSurgeUnavailable: 0, rollout.CreateSurge: 1,
+	}
+	deletes := map[rollout.DeleteReason]int{
+		rollout.DeleteFailed: 0, rollout.DeleteSucceeded: 0, rollout.DeleteExcess: 0,
+		rollout.DeleteSurgeOldNotReady: 0, rollout.DeleteSurgeNewAvailable: 0, rollout.DeleteNodeIneligible: 0,
+		rollout.DeleteEvicted: 0, rollout.DeleteNodeGone: 1, rollout.DeleteReplaceUnavailable: 0,
+		rollout.DeleteReplace: 1, rollout.DeleteSurgeReplaced: 0, rollout.DeleteSurgeIneligible: 0,
+		rollout.DeleteSurgeSunset: 1,
+	}
+	for r, want := range creates {
+		if got := plan.BurstOrderOfCreate(r); got != want {
+			t.Errorf("burstOrder(%s) = %d, want %d", r, got, want)
+		}
+		if _, ok := deletes[rollout.DeleteReason(r)]; ok {
+			t.Errorf("create reason %q is also a delete reason", r)
+		}
+	}
+	for r, want := range deletes {
+		if got := plan.BurstOrderOfDelete(r); got != want {
+			t.Errorf("burstOrder(%s) = %d, want %d", r, got, want)
+		}
+	}
+}

@@ -113,8 +113,11 @@ func (p *Plan) manageAndUpdate(ds *appsv1.DaemonSet, idx Index, s *Snapshot, opt
 // lister or map order, random; dsplan takes node-name order, and a node's
 // deletes together in the order they were decided.
 func burstOrder[R rollout.CreateReason | rollout.DeleteReason](reason R) int {
-	switch any(reason) {
-	case rollout.DeleteNodeGone, rollout.DeleteReplace, rollout.DeleteSurgeSunset, rollout.CreateSurge:
+	// The create and delete reasons' strings are distinct
+	// (TestBurstOrderRanks): a switch on the string needs no interface
+	// comparison, a third of a fresh plan's burst cost at 100,000 nodes.
+	switch string(reason) {
+	case string(rollout.DeleteNodeGone), string(rollout.DeleteReplace), string(rollout.DeleteSurgeSunset), string(rollout.CreateSurge):
 		return 1
 	}
 	return 0
