@@ -264,10 +264,20 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	}
 	var p plan.Plan
 	if c.planner != nil {
+		// The listers are at least as new as the planner (an informer
+		// stores an object before its handler runs): the DaemonSet and its
+		// namespace's ControllerRevisions are taken from them, so that a
+		// revision fresh found in the lister is not planned again before
+		// its handler ran. Pods need not be: the expectations cover them.
+		revisions, err := c.revisions.ControllerRevisions(namespace).List(labels.Everything())
+		if err != nil {
+			return 0, err
+		}
 		c.mu.Lock()
-		// The lister's DaemonSet is at least as new as the planner's (an
-		// informer stores an object before its handler runs).
 		c.planner.SetDaemonSet(ds)
+		for _, rev := range revisions {
+			c.planner.SetRevision(rev)
+		}
 		p = c.planner.Plan(key, now, pending, c.backoff.Delays(ds, now), opts)
 		c.mu.Unlock()
 	} else {

@@ -161,13 +161,17 @@ func (p *Planner) release(s int32) {
 	}
 }
 
-// SetNode records node as it now is: an informer's add or update. A nil
-// node is ignored.
+// SetNode records node as it now is: an informer's add or update. Setting
+// the node already held (the same object) changes nothing. A nil node is
+// ignored.
 func (p *Planner) SetNode(node *corev1.Node) {
 	if node == nil {
 		return
 	}
 	s := p.acquire(node.Name)
+	if p.slots[s].node == node {
+		return // the version held (an informer's resync)
+	}
 	existed := p.slots[s].node != nil
 	if !existed {
 		p.nodes++
@@ -219,7 +223,8 @@ func controllerOf(pod *corev1.Pod) (types.UID, bool) {
 
 // SetPod records pod as it now is: an informer's add or update. Pods
 // controlled by something other than a DaemonSet are not kept (a pod that
-// becomes one is forgotten). A nil pod is ignored.
+// becomes one is forgotten). Setting the pod already held (the same
+// object) changes nothing. A nil pod is ignored.
 func (p *Planner) SetPod(pod *corev1.Pod) {
 	if pod == nil {
 		return
@@ -227,6 +232,9 @@ func (p *Planner) SetPod(pod *corev1.Pod) {
 	owner, keep := controllerOf(pod)
 	ns := p.namespace(pod.Namespace)
 	rec := ns.pods[pod.Name]
+	if rec != nil && rec.pod == pod {
+		return // the version held (an informer's resync)
+	}
 	if !keep {
 		if rec != nil {
 			p.DeletePod(pod.Namespace, pod.Name)
@@ -390,12 +398,16 @@ func (p *Planner) DeleteDaemonSet(namespace, name string) {
 
 // SetRevision records rev as it now is: an informer's add or update. The
 // revision histories of its namespace's DaemonSets are reconciled again at
-// their next plans. A nil rev is ignored.
+// their next plans; setting the version already held (the same object)
+// changes nothing. A nil rev is ignored.
 func (p *Planner) SetRevision(rev *appsv1.ControllerRevision) {
 	if rev == nil {
 		return
 	}
 	ns := p.namespace(rev.Namespace)
+	if ns.revisions[rev.Name] == rev {
+		return // the version held (an informer's resync, a caller catching up from its lister)
+	}
 	ns.revisions[rev.Name] = rev
 	ns.revisionsChanged()
 }

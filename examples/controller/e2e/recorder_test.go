@@ -64,11 +64,15 @@ type recorder struct {
 	nodeRV      uint64                   // newest node resourceVersion seen
 	nodeHist    map[string][]nodeVersion // per node, in resourceVersion order
 	nodeChanges []nodeVersion            // every node version, in arrival order
-	pending     []pendingUnavailable
-	discounted  int           // states over the limit only in the recorder's lagging node view
-	tombstones  int           // pod deletions learnt from a relist (see onPod)
-	trace       *bufio.Writer // one line per event (DSPLAN_E2E_TRACE=1), nil otherwise
-	traceFile   *os.File
+	// podHist holds every pod version, in arrival order (pod nil:
+	// deleted), for judging states over maxUnavailable on the pods of
+	// their own moment (see judgePending).
+	podHist    map[string][]podVersion
+	pending    []pendingUnavailable
+	discounted int           // states over the limit only in the recorder's lagging view (node watch behind, relist order)
+	tombstones int           // pod deletions learnt from a relist (see onPod)
+	trace      *bufio.Writer // one line per event (DSPLAN_E2E_TRACE=1), nil otherwise
+	traceFile  *os.File
 }
 
 const maxViolations = 20
@@ -78,6 +82,48 @@ type nodeVersion struct {
 	rv   uint64
 	name string
 	node *corev1.Node
+}
+
+// podVersion is a pod as of a resourceVersion (pod nil: deleted).
+type podVersion struct {
+	rv  uint64
+	pod *corev1.Pod
+}
+
+// podAt returns pod name as of resourceVersion rv: its version with the
+// greatest resourceVersion not above rv, the later of two with one
+// resourceVersion (a deletion learnt from a relist carries the last
+// version's); nil when absent then.
+func (r *recorder) podAt(name string, rv uint64) *corev1.Pod {
+	var at *podVersion
+	for i, v := range r.podHist[name] {
+		if v.rv <= rv && (at == nil || v.rv >= at.rv) {
+			at = &r.podHist[name][i]
+		}
+	}
+	if at == nil {
+		return nil
+	}
+	return at.pod
+}
+
+// availableNodesAt returns the nodes on which a live pod of ds was
+// available at resourceVersion rv (availability judged at time at).
+func (r *recorder) availableNodesAt(ds *appsv1.DaemonSet, rv uint64, at time.Time) map[string]bool {
+	nodes := map[string]bool{}
+	for name := range r.podHist {
+		pod := r.podAt(name, rv)
+		if pod == nil || !podLive(pod) {
+			continue
+		}
+		if ref := controllerOf(pod); ref == nil || ref.UID != ds.UID {
+			continue
+		}
+		if podAvailable(pod, ds.Spec.MinReadySeconds, at) {
+			nodes[targetNode(pod)] = true
+		}
+	}
+	return nodes
 }
 
 // pendingUnavailable is a state in which more nodes than maxUnavailable
@@ -167,6 +213,7 @@ func startRecorder(ctx context.Context, client kubernetes.Interface, ns, tracePa
 		dsDeletes: map[string]bool{},
 		tracks:    map[types.UID]*dsTrack{},
 		nodeHist:  map[string][]nodeVersion{},
+		podHist:   map[string][]podVersion{},
 	}
 	if tracePath != "" {
 		f, err := os.Create(tracePath)
@@ -407,6 +454,7 @@ func (r *recorder) onPod(deleted, cur *corev1.Pod, tomb bool) {
 	if tomb {
 		r.tombstones++
 	}
+	r.podHist[name] = append(r.podHist[name], podVersion{rv: r.stateRV, pod: cur})
 	r.tracef("pod %s %s (tombstone %v) rv=%s node=%s hash=%s phase=%s ready=%v deleting=%v", eventType(cur != nil), name, tomb,
 		pod.ResourceVersion, targetNode(pod), pod.Labels[hashLabel], pod.Status.Phase, podReady(pod), pod.DeletionTimestamp != nil)
 	if prev != nil {
@@ -694,7 +742,7 @@ func (r *recorder) invariantMaxUnavailable(ds *appsv1.DaemonSet, tr *dsTrack) er
 // over the limit.
 func (r *recorder) judgePending() {
 	for _, p := range r.pending {
-		desired, limit, count := p.desired, p.limit, len(p.names)
+		desired, limit, names := p.desired, p.limit, p.names
 		if p.stateRV > p.viewRV {
 			// Node changes in (viewRV, stateRV] the view had not seen yet.
 			seen := map[string]bool{}
@@ -719,7 +767,7 @@ func (r *recorder) judgePending() {
 					desired++
 				}
 			}
-			count = 0
+			var eligible []string
 			for _, n := range p.names {
 				node, ok := r.nodeAt(n, p.stateRV)
 				if !ok {
@@ -729,10 +777,24 @@ func (r *recorder) judgePending() {
 					continue
 				}
 				if run, _ := nodeShouldRun(node, p.ds); run {
-					count++
+					eligible = append(eligible, n)
 				}
 			}
+			names = eligible
 			limit = maxUnavailable(p.ds, desired)
+		}
+		// The pod watch itself may deliver a state out of order: a relist
+		// (after kube-apiserver restarted) hands over its objects one by
+		// one, so a pod deleted later can come before the replacement
+		// that had turned ready earlier. A node counts only if no
+		// available pod of the DaemonSet was on it at the state's
+		// resourceVersion.
+		served := r.availableNodesAt(p.ds, p.stateRV, r.start.Add(time.Duration(p.at*float64(time.Second))))
+		count := 0
+		for _, n := range names {
+			if !served[n] {
+				count++
+			}
 		}
 		if count <= limit {
 			r.discounted++
@@ -796,7 +858,7 @@ func (r *recorder) summary() string {
 		fmt.Fprintf(&b, " (%d pod deletions learnt from a relist, not judged)", r.tombstones)
 	}
 	if r.discounted > 0 {
-		fmt.Fprintf(&b, " (%d states over maxUnavailable only in the lagging node view, dropped)", r.discounted)
+		fmt.Fprintf(&b, " (%d states over maxUnavailable only in the recorder's lagging view, dropped)", r.discounted)
 	}
 	var names []string
 	byName := map[string]*dsTrack{}
