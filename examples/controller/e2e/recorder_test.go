@@ -192,13 +192,10 @@ type trackStats struct {
 	MaxDisrupted, MaxDisruptedLimit, MaxLivePerNode, Created, Deleted int
 }
 
-// startRecorder starts the informers and waits for their initial lists.
-// With tracePath != "" every event is also written there, one line each.
-// slack is the number of nodes by which a rollout may exceed maxUnavailable
-// and be reported instead of failing; -1 means as many as the limit (see
-// invariantMaxUnavailable).
-func startRecorder(ctx context.Context, client kubernetes.Interface, ns, tracePath string, slack int) (*recorder, error) {
-	r := &recorder{
+// newRecorder returns a recorder of namespace ns with no informers (see
+// startRecorder).
+func newRecorder(ns string, slack int) *recorder {
+	return &recorder{
 		slack:     slack,
 		ns:        ns,
 		start:     time.Now(),
@@ -215,6 +212,15 @@ func startRecorder(ctx context.Context, client kubernetes.Interface, ns, tracePa
 		nodeHist:  map[string][]nodeVersion{},
 		podHist:   map[string][]podVersion{},
 	}
+}
+
+// startRecorder starts the informers and waits for their initial lists.
+// With tracePath != "" every event is also written there, one line each.
+// slack is the number of nodes by which a rollout may exceed maxUnavailable
+// and be reported instead of failing; -1 means as many as the limit (see
+// invariantMaxUnavailable).
+func startRecorder(ctx context.Context, client kubernetes.Interface, ns, tracePath string, slack int) (*recorder, error) {
+	r := newRecorder(ns, slack)
 	if tracePath != "" {
 		f, err := os.Create(tracePath)
 		if err != nil {
