@@ -109,8 +109,6 @@ func NewController(client kubernetes.Interface, factory informers.SharedInformer
 		nodes:     nodeInformer.Lister(),
 		pods:      podInformer.Lister(),
 		revisions: revInformer.Lister(),
-		synced: []cache.InformerSynced{dsInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced,
-			podInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "daemonset"}),
 		clusterStale: true,
@@ -120,22 +118,22 @@ func NewController(client kubernetes.Interface, factory informers.SharedInformer
 	if incrementalPlanning {
 		c.planner = &incremental.Planner{}
 	}
-	must(dsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	c.must(dsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.setDaemonSet,
 		UpdateFunc: func(_, obj any) { c.setDaemonSet(obj) },
 		DeleteFunc: c.deleteDaemonSet,
 	}))
-	must(nodeInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	c.must(nodeInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.addNode,
 		UpdateFunc: c.nodeUpdated,
 		DeleteFunc: c.deleteNode,
 	}))
-	must(podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	c.must(podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.addPod,
 		UpdateFunc: c.updatePod,
 		DeleteFunc: c.deletePod,
 	}))
-	must(revInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	c.must(revInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.setRevision,
 		UpdateFunc: func(_, obj any) { c.setRevision(obj) },
 		DeleteFunc: c.deleteRevision,
@@ -143,10 +141,15 @@ func NewController(client kubernetes.Interface, factory informers.SharedInformer
 	return c
 }
 
-func must(_ cache.ResourceEventHandlerRegistration, err error) {
+// must records a handler's registration: Run waits until each handler,
+// not only each informer's store, has been given the initial list (the
+// planner holds what the handlers gave it; planning before the initial
+// pods reached it would create pods that exist).
+func (c *Controller) must(reg cache.ResourceEventHandlerRegistration, err error) {
 	if err != nil {
 		panic(err) // only when an informer has already stopped: a programming error
 	}
+	c.synced = append(c.synced, reg.HasSynced)
 }
 
 // Run waits for the caches and runs workers until ctx ends.
