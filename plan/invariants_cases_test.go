@@ -10,7 +10,6 @@ package plan_test
 import (
 	"cmp"
 	"flag"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -306,43 +305,8 @@ func neverReplaceAvailable(s plan.Snapshot, opts plan.Options) plan.Plan {
 	return p
 }
 
-// recorder is a rapid.TB that records a failing check instead of failing
-// the test, so a test can expect rapid to find a counterexample.
-type recorder struct {
-	name   string
-	failed bool
-	out    strings.Builder
-}
-
-func (r *recorder) Helper()                    {}
-func (r *recorder) Name() string               { return r.name }
-func (r *recorder) Logf(f string, args ...any) { fmt.Fprintf(&r.out, f+"\n", args...) }
-func (r *recorder) Log(args ...any)            { fmt.Fprintln(&r.out, args...) }
-func (r *recorder) Skipf(f string, args ...any) {
-	r.Logf(f, args...)
-}
-func (r *recorder) Skip(args ...any)             { r.Log(args...) }
-func (r *recorder) SkipNow()                     {}
-func (r *recorder) Errorf(f string, args ...any) { r.failed = true; r.Logf(f, args...) }
-func (r *recorder) Error(args ...any)            { r.failed = true; r.Log(args...) }
-func (r *recorder) Fatalf(f string, args ...any) { r.Errorf(f, args...) }
-func (r *recorder) Fatal(args ...any)            { r.Error(args...) }
-func (r *recorder) FailNow()                     { r.failed = true }
-func (r *recorder) Fail()                        { r.failed = true }
-func (r *recorder) Failed() bool                 { return r.failed }
-
 var brokenShrinkTime = flag.Duration("invariants.shrinktime", time.Second,
 	"rapid shrink time for each broken planner in TestInvariantBrokenPlanners")
-
-// setFlag sets a flag for the rest of the test.
-func setFlag(t *testing.T, name, value string) {
-	f := flag.Lookup(name)
-	old := f.Value.String()
-	if err := f.Value.Set(value); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Value.Set(old) })
-}
 
 // TestInvariantBrokenPlanners runs the state machine against every broken
 // planner, with only the invariant meant to catch it, and expects rapid to
@@ -352,16 +316,16 @@ func setFlag(t *testing.T, name, value string) {
 // -invariants.shrinktime per planner.
 func TestInvariantBrokenPlanners(t *testing.T) {
 	t.Chdir(t.TempDir()) // rapid writes fail files under ./testdata
-	setFlag(t, "rapid.shrinktime", brokenShrinkTime.String())
+	dstest.SetFlag(t, "rapid.shrinktime", brokenShrinkTime.String())
 	if checks, _ := strconv.Atoi(flag.Lookup("rapid.checks").Value.String()); checks < 1000 {
-		setFlag(t, "rapid.checks", "1000")
+		dstest.SetFlag(t, "rapid.checks", "1000")
 	}
 	for _, b := range brokenPlanners {
 		t.Run(b.name, func(t *testing.T) {
-			r := &recorder{name: t.Name()}
+			r := dstest.NewRecorder(t.Name())
 			rapid.Check(r, stateMachine(b.pl, checksFor(b.invariant)))
-			out := r.out.String()
-			if !r.failed {
+			out := r.Output()
+			if !r.Failed() {
 				t.Fatalf("the state machine did not catch %s:\n%s", b.name, out)
 			}
 			want := "invariant " + b.invariant + ":"

@@ -462,15 +462,22 @@ func (c *Controller) setRevision(obj any) {
 
 // deleteRevision is the ControllerRevision informer's delete handler.
 func (c *Controller) deleteRevision(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
+	obj = unwrap(obj)
 	if rev, ok := obj.(*appsv1.ControllerRevision); ok && c.planner != nil {
 		c.mu.Lock()
 		c.planner.DeleteRevision(rev.Namespace, rev.Name)
 		c.mu.Unlock()
 	}
 	c.enqueueOwner(obj)
+}
+
+// unwrap returns the object of a delete handler's argument: obj, or the
+// last known state a cache.DeletedFinalStateUnknown tombstone holds.
+func unwrap(obj any) any {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		return tomb.Obj
+	}
+	return obj
 }
 
 func (c *Controller) enqueue(obj any) {
@@ -480,9 +487,7 @@ func (c *Controller) enqueue(obj any) {
 }
 
 func (c *Controller) deleteDaemonSet(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
+	obj = unwrap(obj)
 	if ds, ok := obj.(*appsv1.DaemonSet); ok && c.planner != nil {
 		c.mu.Lock()
 		c.planner.DeleteDaemonSet(ds.Namespace, ds.Name)
@@ -510,9 +515,7 @@ func (c *Controller) addNode(obj any) {
 
 // deleteNode is the node informer's delete handler.
 func (c *Controller) deleteNode(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
+	obj = unwrap(obj)
 	c.mu.Lock()
 	c.clusterStale = true
 	if node, ok := obj.(*corev1.Node); ok && c.planner != nil {
@@ -557,9 +560,7 @@ func owner(obj metav1.Object) (string, bool) {
 }
 
 func (c *Controller) enqueueOwner(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
+	obj = unwrap(obj)
 	m, err := meta(obj)
 	if err != nil {
 		return
@@ -660,9 +661,7 @@ func (c *Controller) setPod(pod *corev1.Pod) {
 
 // deletePod is the pod informer's delete handler.
 func (c *Controller) deletePod(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
+	obj = unwrap(obj)
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return

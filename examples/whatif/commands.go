@@ -140,6 +140,18 @@ func outputFlag(fs *flag.FlagSet, def string) *string {
 	return o
 }
 
+// setDaemonSetArg takes command's optional DAEMONSET argument, the
+// positional arguments pos: none, or one (see setDaemonSet).
+func (f *inputFlags) setDaemonSetArg(command string, pos []string) error {
+	switch len(pos) {
+	case 0:
+		return nil
+	case 1:
+		return f.setDaemonSet(pos[0])
+	}
+	return fmt.Errorf("%s takes at most one DaemonSet, got %q", command, pos)
+}
+
 // setDaemonSet takes a DAEMONSET argument (NAME, NAMESPACE/NAME, ds/NAME).
 func (f *inputFlags) setDaemonSet(arg string) error {
 	ref := arg
@@ -318,14 +330,8 @@ func (c *cli) plan(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	switch len(pos) {
-	case 0:
-	case 1:
-		if err := f.setDaemonSet(pos[0]); err != nil {
-			return c.fail(err)
-		}
-	default:
-		return c.fail(fmt.Errorf("plan takes at most one DaemonSet, got %q", pos))
+	if err := f.setDaemonSetArg("plan", pos); err != nil {
+		return c.fail(err)
 	}
 	switch *output {
 	case "table", "wide", "json", "yaml", "html", "upstream-json":
@@ -547,14 +553,8 @@ func (c *cli) rollout(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	switch len(pos) {
-	case 0:
-	case 1:
-		if err := f.setDaemonSet(pos[0]); err != nil {
-			return c.fail(err)
-		}
-	default:
-		return c.fail(fmt.Errorf("rollout %s takes at most one DaemonSet, got %q", sub, pos))
+	if err := f.setDaemonSetArg("rollout "+sub, pos); err != nil {
+		return c.fail(err)
 	}
 	now, err := f.clock(time.Now())
 	if err != nil {

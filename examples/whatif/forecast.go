@@ -50,14 +50,8 @@ func (c *cli) forecast(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	switch len(pos) {
-	case 0:
-	case 1:
-		if err := f.setDaemonSet(pos[0]); err != nil {
-			return c.fail(err)
-		}
-	default:
-		return c.fail(fmt.Errorf("forecast takes at most one DaemonSet, got %q", pos))
+	if err := f.setDaemonSetArg("forecast", pos); err != nil {
+		return c.fail(err)
 	}
 	if *output != "text" && *output != "svg" {
 		return c.fail(fmt.Errorf("-o %q: the formats are text and svg", *output))

@@ -1,7 +1,6 @@
 package incremental_test
 
 import (
-	"flag"
 	"fmt"
 	"maps"
 	"slices"
@@ -407,29 +406,6 @@ func TestEquivalence(t *testing.T) {
 	t.Logf("%+v", sum)
 }
 
-// recorder is a rapid.TB that records a failing check instead of failing
-// the test, so that a test can expect rapid to find a counterexample.
-type recorder struct {
-	name   string
-	failed bool
-	out    strings.Builder
-}
-
-func (r *recorder) Helper()                      {}
-func (r *recorder) Name() string                 { return r.name }
-func (r *recorder) Logf(f string, args ...any)   { fmt.Fprintf(&r.out, f+"\n", args...) }
-func (r *recorder) Log(args ...any)              { fmt.Fprintln(&r.out, args...) }
-func (r *recorder) Skipf(f string, args ...any)  { r.Logf(f, args...) }
-func (r *recorder) Skip(args ...any)             { r.Log(args...) }
-func (r *recorder) SkipNow()                     {}
-func (r *recorder) Errorf(f string, args ...any) { r.failed = true; r.Logf(f, args...) }
-func (r *recorder) Error(args ...any)            { r.failed = true; r.Log(args...) }
-func (r *recorder) Fatalf(f string, args ...any) { r.Errorf(f, args...) }
-func (r *recorder) Fatal(args ...any)            { r.Error(args...) }
-func (r *recorder) FailNow()                     { r.failed = true }
-func (r *recorder) Fail()                        { r.failed = true }
-func (r *recorder) Failed() bool                 { return r.failed }
-
 // TestBrokenVariantsAreCaught runs the equivalence property against
 // deliberately wrong Planners and expects rapid to find a history on which
 // each plans differently from plan.New: a counter not lowered when a pod
@@ -437,19 +413,19 @@ func (r *recorder) Failed() bool                 { return r.failed }
 // change, the time queue ignored.
 func TestBrokenVariantsAreCaught(t *testing.T) {
 	t.Chdir(t.TempDir()) // rapid writes fail files under ./testdata
-	setFlag(t, "rapid.shrinktime", "1s")
+	dstest.SetFlag(t, "rapid.shrinktime", "1s")
 	for _, variant := range []string{"counter", "nodeRefresh", "timeQueue"} {
 		t.Run(variant, func(t *testing.T) {
-			r := &recorder{name: t.Name()}
+			r := dstest.NewRecorder(t.Name())
 			rapid.Check(r, equivalence(func() *incremental.Planner {
 				p := &incremental.Planner{}
 				incremental.Break(p, variant)
 				return p
 			}, false))
-			if !r.failed {
+			if !r.Failed() {
 				t.Fatalf("the equivalence property did not catch the broken variant %s", variant)
 			}
-			out := r.out.String()
+			out := r.Output()
 			if !strings.Contains(out, "differs from plan.New") {
 				t.Errorf("%s failed, but not on a plan:\n%s", variant, out)
 			}
@@ -457,14 +433,4 @@ func TestBrokenVariantsAreCaught(t *testing.T) {
 			t.Logf("caught %s: %s", variant, first)
 		})
 	}
-}
-
-// setFlag sets a flag for the rest of the test.
-func setFlag(t *testing.T, name, value string) {
-	f := flag.Lookup(name)
-	old := f.Value.String()
-	if err := f.Value.Set(value); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Value.Set(old) })
 }
