@@ -239,7 +239,7 @@ func burstProperty(t *rapid.T) {
 	}
 
 	p.Creates, p.Deletes, q.Creates, q.Deletes = nil, nil, nil, nil
-	if diff := gocmp.Diff(q, p, planCmp); diff != "" {
+	if diff := gocmp.Diff(q, p, dstest.PlanCmp); diff != "" {
 		t.Fatalf("the burst changed more than the actions (-unbounded +burst):\n%s", diff)
 	}
 }

@@ -90,7 +90,7 @@ func explainProperty(t *rapid.T) {
 	q := plan.New(s, opts)
 	nodes := q.Nodes
 	q.Nodes = nil
-	if diff := gocmp.Diff(p, q, planCmp); diff != "" {
+	if diff := gocmp.Diff(p, q, dstest.PlanCmp); diff != "" {
 		t.Fatalf("Explain changed the plan (-without +with):\n%s", diff)
 	}
 	if p.Err != nil || p.Hash == "" {

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"pgregory.net/rapid"
 
+	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/placement"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/revision"
@@ -69,7 +70,7 @@ func TestFromIndexIsNew(t *testing.T) {
 		}
 		got := plan.FromIndex(s, groupingIndex{s.DaemonSet, g, hist, err}, opts)
 		if !samePlan(want, got) {
-			t.Fatalf("FromIndex differs from New (-New +FromIndex):\n%s", cmp.Diff(want, got, planCmp))
+			t.Fatalf("FromIndex differs from New (-New +FromIndex):\n%s", cmp.Diff(want, got, dstest.PlanCmp))
 		}
 	})
 }

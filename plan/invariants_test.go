@@ -622,26 +622,15 @@ func checkStatusArithmetic(v *view) error {
 	return errors.Join(errs...)
 }
 
-// planCmp compares plans: errors by message, nil and empty alike.
-var planCmp = cmp.Options{
-	cmpopts.EquateEmpty(),
-	cmp.Comparer(func(a, b error) bool {
-		if a == nil || b == nil {
-			return a == nil && b == nil
-		}
-		return a.Error() == b.Error()
-	}),
-}
-
 // samePlan reports whether two plans are equal, errors by message; it is
-// the fast path of cmp.Diff(p, q, planCmp).
+// the fast path of cmp.Diff(p, q, dstest.PlanCmp).
 func samePlan(p, q plan.Plan) bool {
 	pe, qe := p.Err, q.Err
 	p.Err, q.Err = nil, nil
 	if (pe == nil) != (qe == nil) || (pe != nil && pe.Error() != qe.Error()) {
 		return false
 	}
-	return reflect.DeepEqual(p, q) || cmp.Diff(p, q, planCmp) == ""
+	return reflect.DeepEqual(p, q) || cmp.Diff(p, q, dstest.PlanCmp) == ""
 }
 
 // snapshotCmp compares snapshots, objects by value.
@@ -722,7 +711,7 @@ func checkPure(pl planFunc, s, shuffled plan.Snapshot, opts plan.Options) (plan.
 	p := run(s, "given")
 	q := run(shuffled, "reordered")
 	if !samePlan(p, q) {
-		diff := cmp.Diff(p, q, planCmp)
+		diff := cmp.Diff(p, q, dstest.PlanCmp)
 		errs = append(errs, fmt.Errorf("the plan depends on the order of the inputs (-given +reordered):\n%s", diff))
 	}
 	return p, errors.Join(errs...)

@@ -38,7 +38,6 @@ func (l *listed) First(k rollout.NodeKind, n int) iter.Seq2[string, *corev1.Pod]
 // TestDecideIsUpdate: deciding from every node's class (Classify) gives
 // Update's plan, and the kinds Decide reads are the ones that act.
 func TestDecideIsUpdate(t *testing.T) {
-	errorText := cmp.Comparer(func(a, b error) bool { return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error()) })
 	rapid.Check(t, func(t *rapid.T) {
 		in := genInput(t)
 		g := dstest.Group(in.ds, "new", dstest.Epoch, in.nodes, in.pods)
@@ -63,7 +62,7 @@ func TestDecideIsUpdate(t *testing.T) {
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("Decide differs from Update (-Update +Decide):\n%s", diff)
 		}
-		if !cmp.Equal(wantErr, gotErr, errorText) {
+		if !cmp.Equal(wantErr, gotErr, dstest.ErrorText) {
 			t.Fatalf("Decide's error %v, Update's %v", gotErr, wantErr)
 		}
 	})

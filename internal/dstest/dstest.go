@@ -1,4 +1,6 @@
-// Package dstest builds DaemonSets, Nodes and Pods for dsplan's tests.
+// Package dstest builds DaemonSets, Nodes and Pods for dsplan's tests,
+// and holds what several test packages check with (Recorder, SetFlag,
+// PlanCmp).
 //
 // Builders return objects as the API server would store them (defaulted
 // DaemonSet with namespace, UID and selector) so tests state only what they

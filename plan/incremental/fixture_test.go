@@ -5,26 +5,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/dsplan/dsplan/internal/dstest"
 	"github.com/dsplan/dsplan/internal/fixture"
 	"github.com/dsplan/dsplan/plan"
 	"github.com/dsplan/dsplan/plan/control"
 	"github.com/dsplan/dsplan/plan/incremental"
 )
-
-// planCmp compares plans as the invariant tests of package plan do:
-// errors by message, nil and empty alike.
-var planCmp = cmp.Options{
-	cmpopts.EquateEmpty(),
-	cmp.Comparer(func(a, b error) bool {
-		if a == nil || b == nil {
-			return a == nil && b == nil
-		}
-		return a.Error() == b.Error()
-	}),
-}
 
 // TestFixturesReplayed replays every golden fixture as an event stream
 // (its objects in a random order, each given once) and checks that the
@@ -55,15 +43,15 @@ func TestFixturesReplayed(t *testing.T) {
 		for _, e := range events {
 			e()
 		}
-		if got := p.Plan(key, c.Now, false, nil, plan.Options{}); !cmp.Equal(want, got, planCmp) {
-			t.Errorf("%s: replayed events: plan differs from plan.New (-want +got):\n%s", c.Name, cmp.Diff(want, got, planCmp))
+		if got := p.Plan(key, c.Now, false, nil, plan.Options{}); !cmp.Equal(want, got, dstest.PlanCmp) {
+			t.Errorf("%s: replayed events: plan differs from plan.New (-want +got):\n%s", c.Name, cmp.Diff(want, got, dstest.PlanCmp))
 			continue
 		}
 
 		var q incremental.Planner
 		q.Reset(c.Now, c.Nodes, c.Pods, []*appsv1.DaemonSet{c.DaemonSet}, c.Revisions)
-		if got := q.Plan(key, c.Now, false, nil, plan.Options{}); !cmp.Equal(want, got, planCmp) {
-			t.Errorf("%s: after Reset: plan differs from plan.New (-want +got):\n%s", c.Name, cmp.Diff(want, got, planCmp))
+		if got := q.Plan(key, c.Now, false, nil, plan.Options{}); !cmp.Equal(want, got, dstest.PlanCmp) {
+			t.Errorf("%s: after Reset: plan differs from plan.New (-want +got):\n%s", c.Name, cmp.Diff(want, got, dstest.PlanCmp))
 			continue
 		}
 		compared++

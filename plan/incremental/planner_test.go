@@ -26,8 +26,8 @@ func syncWorld(t *testing.T, w *world) bool {
 	for _, key := range slices.Sorted(maps.Keys(w.sets)) {
 		s := w.snapshot(key)
 		got := w.p.Plan(key, w.now, false, s.FailedPodBackoff, plan.Options{})
-		if want := plan.New(s, plan.Options{}); !cmp.Equal(want, got, planCmp) {
-			t.Fatalf("%s: the Planner's plan differs from plan.New's (-want +got):\n%s", key, cmp.Diff(want, got, planCmp))
+		if want := plan.New(s, plan.Options{}); !cmp.Equal(want, got, dstest.PlanCmp) {
+			t.Fatalf("%s: the Planner's plan differs from plan.New's (-want +got):\n%s", key, cmp.Diff(want, got, dstest.PlanCmp))
 		}
 		acted = acted || len(got.Creates)+len(got.Deletes) > 0
 		w.apply(key, got, func() bool { return true })
@@ -123,7 +123,7 @@ func TestIncrementalPaths(t *testing.T) {
 func TestPlanUnknownKey(t *testing.T) {
 	var p incremental.Planner
 	got := p.Plan("default/none", dstest.Epoch, false, nil, plan.Options{})
-	if want := plan.New(plan.Snapshot{}, plan.Options{}); !cmp.Equal(want, got, planCmp) {
-		t.Errorf("plan (-want +got):\n%s", cmp.Diff(want, got, planCmp))
+	if want := plan.New(plan.Snapshot{}, plan.Options{}); !cmp.Equal(want, got, dstest.PlanCmp) {
+		t.Errorf("plan (-want +got):\n%s", cmp.Diff(want, got, dstest.PlanCmp))
 	}
 }

@@ -91,9 +91,9 @@ func (m *machine) compare(t *rapid.T, key string, pending bool, opts plan.Option
 		s = plan.Snapshot{Now: m.w.now}
 	}
 	want := plan.New(s, opts)
-	if !cmp.Equal(want, got, planCmp) {
+	if !cmp.Equal(want, got, dstest.PlanCmp) {
 		t.Fatalf("DaemonSet %s (pending %v, options %+v): the Planner's plan differs from plan.New's (-want +got):\n%s\nworld:\n%s",
-			key, pending, opts, cmp.Diff(want, got, planCmp), m.w.describe())
+			key, pending, opts, cmp.Diff(want, got, dstest.PlanCmp), m.w.describe())
 	}
 	return got
 }

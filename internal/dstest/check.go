@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // Recorder is a rapid.TB that records a failing check instead of failing
@@ -47,3 +50,15 @@ func SetFlag(t testing.TB, name, value string) {
 	}
 	t.Cleanup(func() { _ = f.Value.Set(old) })
 }
+
+// ErrorText compares errors by message, nil only with nil.
+var ErrorText = cmp.Comparer(func(a, b error) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Error() == b.Error()
+})
+
+// PlanCmp compares plans (or any results holding errors): errors by
+// message, nil and empty slices and maps alike.
+var PlanCmp = cmp.Options{cmpopts.EquateEmpty(), ErrorText}
